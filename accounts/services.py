@@ -1,0 +1,94 @@
+"""Writes for accounts: registration, login tokens, profile changes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.models import User
+from tiktok.exceptions import ApplicationError
+
+LOGIN_FAILURES_KEY = "login-failures:{kind}:{ident}"
+
+
+class LoginLockedError(ApplicationError):
+    status_code = 429
+    code = "login_locked"
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many failed logins; try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def user_create(*, username: str, password: str, email: str = "") -> User:
+    """Create a user; usernames are unique whatever their case."""
+    candidate = User(username=username, email=email)
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        raise ApplicationError("The password is too weak.", fields={"password": list(exc.messages)}) from exc
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError("That username is taken.", code="username_taken", fields={"username": ["Taken."]})
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(username=username, password=password, email=email)
+    except IntegrityError as exc:  # two registrations raced for the same name
+        raise ApplicationError("That username is taken.", code="username_taken", fields={"username": ["Taken."]}) from exc
+
+
+def _failure_keys(username: str, address: str) -> list[str]:
+    return [
+        LOGIN_FAILURES_KEY.format(kind="user", ident=username.lower()),
+        LOGIN_FAILURES_KEY.format(kind="ip", ident=address),
+    ]
+
+
+def _durable():
+    from django.core.cache import caches
+
+    return caches["durable"]
+
+
+def user_login(*, username: str, password: str, address: str) -> str:
+    """Check the password and return the user's API token (one token per user)."""
+    keys = _failure_keys(username, address)
+    limit = settings.LOGIN_FAILURE_LIMIT
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    cache = _durable()
+    counts = cache.get_many(keys)
+    if any(int(count) >= limit for count in counts.values()):
+        ttl = max(int(cache.ttl(key) or 0) for key in keys)
+        raise LoginLockedError(retry_after=max(ttl, 1))
+
+    user = authenticate(username=username, password=password)
+    if user is None:
+        for key in keys:
+            cache.add(key, 0, timeout=window)
+            cache.incr(key)
+        raise ApplicationError("Wrong username or password.", code="invalid_credentials", status_code=401)
+    if user.suspended_at is not None:
+        raise ApplicationError("This account is suspended.", code="account_suspended", status_code=403)
+    cache.delete_many(keys)
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def user_logout(*, user: User) -> None:
+    """Revoke the user's token."""
+    Token.objects.filter(user=user).delete()
+
+
+def user_update_profile(*, user: User, display_name: str | None = None, bio: str | None = None) -> User:
+    fields = []
+    if display_name is not None:
+        user.display_name = display_name
+        fields.append("display_name")
+    if bio is not None:
+        user.bio = bio
+        fields.append("bio")
+    if fields:
+        user.save(update_fields=fields)
+    return user

@@ -1,0 +1,127 @@
+"""Relations between users and videos: follows, likes, favorites, comments, reports, views."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Follow(models.Model):
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_unique"),
+            models.CheckConstraint(condition=~models.Q(follower=models.F("followee")), name="follow_not_self"),
+        ]
+        indexes = [
+            # Fan-out reads a creator's followers in id order (keyset batches).
+            models.Index(fields=["followee", "follower"], name="follow_followee_follower"),
+            models.Index(fields=["followee", "-created_at", "-id"], name="follow_followee_created"),
+            models.Index(fields=["follower", "-created_at", "-id"], name="follow_follower_created"),
+        ]
+
+
+class Like(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "video"], name="like_unique")]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="like_user_created"),
+            models.Index(fields=["video", "-created_at"], name="like_video_created"),
+        ]
+
+
+class Favorite(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "video"], name="favorite_unique")]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favorite_user_created")]
+
+
+class CommentState(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    REMOVED = "removed", "Removed"
+
+
+class Comment(models.Model):
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    text = models.CharField(max_length=500)
+    state = models.CharField(max_length=10, choices=CommentState.choices, default=CommentState.VISIBLE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["video", "created_at", "id"], name="comment_video_created")]
+
+
+class ReportReason(models.TextChoices):
+    SPAM = "spam", "Spam"
+    NUDITY = "nudity", "Nudity or sexual content"
+    VIOLENCE = "violence", "Violence"
+    HARASSMENT = "harassment", "Harassment or bullying"
+    HATE = "hate", "Hate speech"
+    MISINFORMATION = "misinformation", "Misinformation"
+    COPYRIGHT = "copyright", "Intellectual property"
+    OTHER = "other", "Other"
+
+
+class ReportStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class Report(models.Model):
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made")
+    video = models.ForeignKey("videos.Video", null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    comment = models.ForeignKey("Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=ReportReason.choices)
+    details = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_resolved"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(video__isnull=False, comment__isnull=True))
+                | (models.Q(video__isnull=True, comment__isnull=False)),
+                name="report_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "video"],
+                condition=models.Q(status="open", video__isnull=False),
+                name="report_open_video_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "comment"],
+                condition=models.Q(status="open", comment__isnull=False),
+                name="report_open_comment_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"], name="report_status_created")]
+
+
+class View(models.Model):
+    """One impression with watch time; at most one per viewer per video per hour."""
+
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="views")
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, related_name="views")
+    watched_ms = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="view_created"),
+            models.Index(fields=["viewer", "-created_at"], name="view_viewer_created"),
+        ]

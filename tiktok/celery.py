@@ -1,0 +1,56 @@
+"""The Celery app, configured from Django settings (``CELERY_*``).
+
+Signals here carry two things from the request into the tasks it enqueues: the request
+id (for logs) and the primary's WAL position after the request's writes (so the worker
+reads from a replica only once the replica has what the request wrote).
+"""
+
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiktok.settings")
+
+app = Celery("tiktok")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+_scopes: dict[str, object] = {}
+
+
+@signals.before_task_publish.connect
+def _add_context_headers(headers=None, **kwargs):
+    from tiktok import db_router
+    from tiktok.logging import current_request_id
+
+    if headers is None:
+        return
+    headers.setdefault("request_id", current_request_id())
+    position = db_router.write_position_for_scope()
+    if position is not None:
+        headers.setdefault("db_min_lsn", position)
+
+
+@signals.task_prerun.connect
+def _enter_task_scope(task_id=None, task=None, **kwargs):
+    from tiktok import db_router
+    from tiktok.logging import request_id_var
+
+    request = task.request
+    if getattr(request, "is_eager", False):
+        return  # an eager task runs inside its caller's scope
+    request_id_var.set(getattr(request, "request_id", None) or f"task-{task_id}")
+    min_lsn = getattr(request, "db_min_lsn", None)
+    manager = db_router.scope(required_lsn=int(min_lsn) if min_lsn else None)
+    manager.__enter__()
+    _scopes[task_id] = manager
+
+
+@signals.task_postrun.connect
+def _leave_task_scope(task_id=None, **kwargs):
+    from tiktok.logging import request_id_var
+
+    manager = _scopes.pop(task_id, None)
+    if manager is not None:
+        manager.__exit__(None, None, None)
+        request_id_var.set("-")

@@ -1,0 +1,359 @@
+"""Settings for the tiktok project, read from the environment.
+
+Every value has a local default that works with ``bin/stack up``. With
+``DJANGO_ENV=production`` the defaults that are unsafe in production are refused:
+the process will not start without ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+ENVIRONMENT = os.environ.get("DJANGO_ENV", "local")
+PRODUCTION = ENVIRONMENT == "production"
+
+
+def env(name: str, default: str | None = None, *, required_in_production: bool = False) -> str:
+    """Return environment variable ``name``; in production a required one must be set."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if PRODUCTION and required_in_production:
+            raise ImproperlyConfigured(f"The environment variable {name} is required when DJANGO_ENV=production.")
+        return default if default is not None else ""
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_float(name: str, default: float) -> float:
+    return float(env(name, str(default)))
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str, *, connect_timeout: int) -> dict:
+    """Turn ``postgres://user:password@host:port/name`` into a Django DATABASES entry."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(f"Only PostgreSQL URLs are supported, got {parts.scheme!r}.")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": connect_timeout},
+    }
+
+
+# --- Core -----------------------------------------------------------------------------
+
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY",
+    "local-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    required_in_production=True,
+)
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]"
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("The environment variable DJANGO_ALLOWED_HOSTS is required when DJANGO_ENV=production.")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "storages",
+    "tiktok",
+    "accounts",
+    "videos",
+    "activity",
+    "feed",
+]
+
+MIDDLEWARE = [
+    "tiktok.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tiktok.urls"
+WSGI_APPLICATION = "tiktok.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Databases: one primary, any number of streaming replicas --------------------------
+
+DATABASE_URL = env("DATABASE_URL", "postgres://tiktok:tiktok@127.0.0.1:55432/tiktok", required_in_production=True)
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", "postgres://tiktok:tiktok@127.0.0.1:55433/tiktok")
+
+DATABASES = {"default": database_from_url(DATABASE_URL, connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 5))}
+for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = database_from_url(_url, connect_timeout=env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 1))
+    # Tests create their database on the primary only; streaming replication copies
+    # it to the replica. conftest.py points the replica alias back at its own server.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica" if _index == 1 else f"replica_{_index}"] = _replica
+DATABASE_ROUTERS = ["tiktok.db_router.PrimaryReplicaRouter"]
+
+# A replica further behind than this (seconds of replay lag) is skipped.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_float("DATABASE_REPLICA_MAX_LAG_SECONDS", 5.0)
+# A replica that failed a check is not tried again for this long.
+DATABASE_REPLICA_RETRY_SECONDS = env_float("DATABASE_REPLICA_RETRY_SECONDS", 5.0)
+# Outside a request or task, a replica's state is re-checked at most this often.
+DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 1.0)
+# How long the primary's WAL position after a user's write is remembered.
+DATABASE_WRITE_POSITION_TTL_SECONDS = env_int("DATABASE_WRITE_POSITION_TTL_SECONDS", 60)
+# Fallback when the WAL position cannot be read: pin the user to the primary this long.
+DATABASE_PRIMARY_PIN_SECONDS = env_int("DATABASE_PRIMARY_PIN_SECONDS", 5)
+
+# --- Redis: a durable instance (broker, counter deltas) and an LRU cache ---------------
+
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:56380/0")
+REDIS_DURABLE_URL = env("REDIS_DURABLE_URL", "redis://127.0.0.1:56379/1")
+REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
+        },
+        "KEY_PREFIX": "c",
+    },
+    "durable": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_DURABLE_URL,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT_SECONDS,
+        },
+        "KEY_PREFIX": "d",
+    },
+}
+
+# --- Celery ---------------------------------------------------------------------------
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:56379/0")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = "UTC"
+# Acknowledge after the task ran, so a worker killed mid-task leaves it to be redelivered
+# once the visibility timeout passes. The longest task (processing a 60 s clip) must
+# finish well inside it.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
+CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT_SECONDS - 60
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT_SECONDS - 90
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "videos.tasks.*": {"queue": "media"},
+    "feed.tasks.fanout_*": {"queue": "fanout"},
+}
+CELERY_TASK_MAX_RETRIES = env_int("CELERY_TASK_MAX_RETRIES", 5)
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+CELERY_REDBEAT_LOCK_TIMEOUT = env_int("CELERY_REDBEAT_LOCK_TIMEOUT", 30)
+# Tests run tasks inline unless a test starts a real worker; see tests/conftest.py.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Object storage (S3-compatible) ---------------------------------------------------
+
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", "http://127.0.0.1:59000")
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", "tiktok-media")
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", "testing", required_in_production=True)
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", "testing", required_in_production=True)
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", "us-east-1")
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_S3_ADDRESSING_STYLE = "path"
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 900)
+STORAGES = {
+    "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Public base URL of the CDN in front of the bucket; empty means presigned GET URLs.
+CDN_BASE_URL = env("CDN_BASE_URL", "")
+
+# --- API ------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "tiktok.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env("THROTTLE_AUTH", "20/min"),
+        "writes": env("THROTTLE_WRITES", "120/min"),
+        "uploads": env("THROTTLE_UPLOADS", "30/hour"),
+    },
+}
+API_PAGE_SIZE_DEFAULT = 10
+API_PAGE_SIZE_MAX = 50
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Short-video API",
+    "DESCRIPTION": "Upload short clips, follow creators, scroll a personalised feed.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"BearerAuth": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"BearerAuth": []}],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# Failed logins: after this many for one username or address, refuse for a while.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+
+# --- Security (production) ------------------------------------------------------------
+
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    X_FRAME_OPTIONS = "DENY"
+# /healthz and /readyz answer plain HTTP probes from the load balancer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# --- Logging --------------------------------------------------------------------------
+
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "tiktok.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "tiktok.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if env_bool("LOG_JSON", PRODUCTION) else "plain",
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "botocore": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
+}
+
+# --- Product settings -----------------------------------------------------------------
+
+VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
+VIDEO_ALLOWED_CONTENT_TYPES = env_list("VIDEO_ALLOWED_CONTENT_TYPES", "video/mp4,video/quicktime,video/webm")
+VIDEO_MAX_DURATION_SECONDS = env_float("VIDEO_MAX_DURATION_SECONDS", 60.0)
+VIDEO_CAPTION_MAX_LENGTH = 2200
+VIDEO_UPLOAD_URL_EXPIRY_SECONDS = env_int("VIDEO_UPLOAD_URL_EXPIRY_SECONDS", 600)
+# An upload never completed is deleted this long after its URL expired.
+VIDEO_ABANDONED_UPLOAD_GRACE = timedelta(seconds=env_int("VIDEO_ABANDONED_UPLOAD_GRACE_SECONDS", 3600))
+VIDEO_PLAYBACK_URL_EXPIRY_SECONDS = env_int("VIDEO_PLAYBACK_URL_EXPIRY_SECONDS", 3600)
+VIDEO_CARD_CACHE_SECONDS = env_int("VIDEO_CARD_CACHE_SECONDS", 300)
+
+COMMENT_MAX_LENGTH = 500
+
+FEED_MAX_ITEMS = env_int("FEED_MAX_ITEMS", 500)
+FANOUT_BATCH_SIZE = env_int("FANOUT_BATCH_SIZE", 1000)
+BIG_CREATOR_FOLLOWERS = env_int("BIG_CREATOR_FOLLOWERS", 10000)
+FEED_FOLLOW_BACKFILL = env_int("FEED_FOLLOW_BACKFILL", 50)
+FEED_INACTIVE_DAYS = env_int("FEED_INACTIVE_DAYS", 30)
+COUNTER_FLUSH_SECONDS = env_float("COUNTER_FLUSH_SECONDS", 5.0)

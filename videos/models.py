@@ -1,0 +1,71 @@
+"""Videos: metadata and object keys (never bytes), processing and moderation state."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class VideoStatus(models.TextChoices):
+    AWAITING_UPLOAD = "awaiting_upload", "Awaiting upload"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Moderation(models.TextChoices):
+    VISIBLE = "visible", "Visible"
+    HIDDEN = "hidden", "Hidden"
+    REMOVED = "removed", "Removed"
+
+
+class Video(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
+    caption = models.CharField(max_length=2200, blank=True)
+    status = models.CharField(max_length=20, choices=VideoStatus.choices, default=VideoStatus.AWAITING_UPLOAD)
+    moderation = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.VISIBLE)
+    # True once a moderator decided; automatic hiding no longer applies.
+    moderation_final = models.BooleanField(default=False)
+
+    # What the client declared when it asked to upload.
+    content_type = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField()
+    upload_expires_at = models.DateTimeField()
+
+    # Object keys in the bucket; URLs are built at read time.
+    original_key = models.CharField(max_length=255)
+    poster_key = models.CharField(max_length=255, blank=True)
+    hls_master_key = models.CharField(max_length=255, blank=True)
+    # [{"name": "360p", "width": .., "height": .., "bandwidth": .., "playlist_key": ..}, ...]
+    renditions = models.JSONField(default=list, blank=True)
+
+    duration = models.FloatField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    processing_attempts = models.PositiveIntegerField(default=0)
+
+    likes_count = models.PositiveIntegerField(default=0)
+    favorites_count = models.PositiveIntegerField(default=0)
+    comments_count = models.PositiveIntegerField(default=0)
+    views_count = models.PositiveBigIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["owner", "-created_at", "-id"], name="video_owner_created"),
+            models.Index(fields=["owner", "-published_at", "-id"], name="video_owner_published"),
+            models.Index(fields=["-published_at", "-id"], name="video_published"),
+            models.Index(fields=["status", "upload_expires_at"], name="video_status_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == VideoStatus.READY and self.moderation == Moderation.VISIBLE
