@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from tiktok import db_router
 from tiktok.exceptions import ApplicationError
 
 LOGIN_FAILURES_KEY = "login-failures:{kind}:{ident}"
@@ -30,7 +31,9 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
         password_validation.validate_password(password, user=candidate)
     except DjangoValidationError as exc:
         raise ApplicationError("The password is too weak.", fields={"password": list(exc.messages)}) from exc
-    if User.objects.filter(username__iexact=username).exists():
+    with db_router.use_primary():
+        taken = User.objects.filter(username__iexact=username).exists()
+    if taken:
         raise ApplicationError("That username is taken.", code="username_taken", fields={"username": ["Taken."]})
     try:
         with transaction.atomic():
@@ -63,7 +66,9 @@ def user_login(*, username: str, password: str, address: str) -> str:
         ttl = max(int(cache.ttl(key) or 0) for key in keys)
         raise LoginLockedError(retry_after=max(ttl, 1))
 
-    user = authenticate(username=username, password=password)
+    # The account may have been created a moment ago: check it on the primary.
+    with db_router.use_primary():
+        user = authenticate(username=username, password=password)
     if user is None:
         for key in keys:
             cache.add(key, 0, timeout=window)

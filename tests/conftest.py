@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is not None and "databases" not in marker.kwargs:
-            item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases="__all__"))
+            item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases="__all__"), append=False)
 
 
 @pytest.fixture(scope="session")
@@ -60,16 +60,22 @@ def wait_for_replica_to_catch_up(timeout: float = 10.0) -> None:
     target = db_router.primary_wal_position()
     deadline = time.monotonic() + timeout
     for alias in _REPLICA_SERVERS:
+        replayed, problem = None, None
         while True:
             try:
                 with connections[alias].cursor() as cursor:
                     cursor.execute("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")
-                    if int(cursor.fetchone()[0]) >= target:
+                    replayed = int(cursor.fetchone()[0])
+                    if replayed >= target:
                         break
-            except Exception:  # noqa: BLE001 - replica restarting
+            except Exception as exc:  # noqa: BLE001 - replica restarting
+                problem = exc
                 connections[alias].close()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"replica {alias} did not catch up within {timeout}s")
+                raise TimeoutError(
+                    f"replica {alias} did not catch up within {timeout}s: target {target}, replayed {replayed},"
+                    f" last error {problem!r}"
+                )
             time.sleep(0.05)
 
 
@@ -142,7 +148,12 @@ def worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="tests.settings",
+        TEST_SLOT=os.environ["TEST_SLOT"],
         CELERY_TASK_ALWAYS_EAGER="0",
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        REDIS_URL=settings.REDIS_URL,
+        REDIS_DURABLE_URL=settings.REDIS_DURABLE_URL,
+        AWS_STORAGE_BUCKET_NAME=settings.AWS_STORAGE_BUCKET_NAME,
         DATABASE_URL=f"postgres://{primary['USER']}:{primary['PASSWORD']}@{primary['HOST']}:{primary['PORT']}/{test_name}",
         DATABASE_REPLICA_URLS=",".join(
             f"postgres://{primary['USER']}:{primary['PASSWORD']}@{server['HOST']}:{server['PORT']}/{test_name}"

@@ -1,21 +1,46 @@
-"""Settings for the test suite: the project's settings on separate Redis databases.
+"""Settings for the test suite: the project's settings on resources of its own.
 
-Tests share the local stack with ``make run``; their broker queue, cache and counters
-live in Redis databases of their own so neither disturbs the other.
+Tests share the local stack with ``make run`` (and with other test runs on the same
+machine). Each run claims a free *slot* (a lock file held for the life of the process)
+and uses that slot's test database, Redis databases, broker and bucket, so neither
+disturbs the other. Worker processes started by the tests inherit the slot through
+``TEST_SLOT`` and the explicit URLs in their environment.
 """
 
+import fcntl
 import os
 
-os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:56379/2")
-os.environ.setdefault("REDIS_DURABLE_URL", "redis://127.0.0.1:56379/3")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:56380/2")
+SLOTS = 7  # Redis has 16 databases: 0-1 are for `make run`, each slot takes two.
+
+
+def _claim_slot() -> int:
+    if os.environ.get("TEST_SLOT"):
+        return int(os.environ["TEST_SLOT"])
+    for slot in range(SLOTS):
+        handle = open(f"/tmp/tiktok-test-slot-{slot}.lock", "w")  # noqa: SIM115, S108 - held until exit
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        globals()["_SLOT_LOCK"] = handle
+        os.environ["TEST_SLOT"] = str(slot)
+        return slot
+    raise RuntimeError(f"all {SLOTS} test slots are in use")
+
+
+TEST_SLOT = _claim_slot()
+os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:56379/{2 + 2 * TEST_SLOT}")
+os.environ.setdefault("REDIS_DURABLE_URL", f"redis://127.0.0.1:56379/{3 + 2 * TEST_SLOT}")
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:56380/{2 + TEST_SLOT}")
+os.environ.setdefault("AWS_STORAGE_BUCKET_NAME", f"tiktok-media-test-{TEST_SLOT}")
 os.environ.setdefault("THROTTLE_AUTH", "100000/min")
 os.environ.setdefault("THROTTLE_WRITES", "100000/min")
 os.environ.setdefault("THROTTLE_UPLOADS", "100000/min")
 os.environ.setdefault("LOGIN_FAILURE_LIMIT", "1000")
-os.environ.setdefault("AWS_STORAGE_BUCKET_NAME", "tiktok-media-test")
 
 from tiktok.settings import *  # noqa: E402, F403
 
+DATABASES["default"]["TEST"] = {"NAME": f"test_tiktok_{TEST_SLOT}"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = True

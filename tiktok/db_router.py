@@ -5,7 +5,7 @@ go to the primary. Other reads go to a healthy streaming replica, chosen at rand
 unless:
 
 * the reader's last write has not been replayed there yet (read-your-writes by WAL
-  position: after a request writes, the primary's ``pg_current_wal_lsn()`` is kept for
+  position: after a request writes, the primary's WAL insert position is kept for
   that user; a replica serves them again once its ``pg_last_wal_replay_lsn()`` reaches
   it; when the position cannot be read the user is pinned to the primary for a while);
 * the replica lags more than ``DATABASE_REPLICA_MAX_LAG_SECONDS`` or cannot be reached,
@@ -119,9 +119,14 @@ def set_reader(user_id: int) -> None:
 
 
 def primary_wal_position() -> int:
-    """The primary's current WAL position in bytes."""
+    """The primary's WAL insert position in bytes.
+
+    The insert position, not ``pg_current_wal_lsn()`` (the write position): with
+    ``synchronous_commit=off`` a just-committed transaction may not be written yet, and
+    a replica that replayed up to the write position would still miss it.
+    """
     with connections[PRIMARY].cursor() as cursor:
-        cursor.execute("SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")
+        cursor.execute("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")
         return int(cursor.fetchone()[0])
 
 

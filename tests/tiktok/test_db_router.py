@@ -1,0 +1,171 @@
+"""Primary/replica routing against the real streaming replica.
+
+The connection that served a read is identified by asking it ``pg_is_in_recovery()``;
+lag is produced with ``pg_wal_replay_pause()``; one test stops the replica outright.
+"""
+
+import time
+
+import pytest
+from django.db import connections, transaction
+
+from accounts.models import User
+from tests.conftest import client_for, stack, wait_for_replica_to_catch_up, wait_until
+from tests.factories import UserFactory
+from tiktok import db_router
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def aliases_that_read(table: str, action) -> set[str]:
+    """Run ``action`` and return the database aliases whose queries read ``table``.
+
+    (Like CaptureQueriesContext, but without connecting to every alias first: one test
+    has a replica that is down.)
+    """
+    logs = {}
+    for alias in connections:
+        connection = connections[alias]
+        connection.force_debug_cursor = True
+        connection.queries_log.clear()
+        logs[alias] = connection
+    try:
+        action()
+    finally:
+        for connection in logs.values():
+            connection.force_debug_cursor = False
+    return {
+        alias for alias, connection in logs.items() if any(_is_read_of(table, q["sql"]) for q in connection.queries_log)
+    }
+
+
+def _is_read_of(table: str, sql: str) -> bool:
+    # Token lookups always read the primary (see BearerTokenAuthentication): not counted.
+    return sql.lstrip().upper().startswith("SELECT") and table in sql and "authtoken_token" not in sql
+
+
+def in_recovery(alias: str) -> bool:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery()")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def paused_replica():
+    """Pause WAL replay on the replica for the test; always resume afterwards."""
+
+    def run(sql: str) -> None:
+        with connections["replica"].cursor() as cursor:
+            cursor.execute(sql)
+
+    run("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        run("SELECT pg_wal_replay_resume()")
+
+
+def test_reads_go_to_the_replica_and_writes_to_the_primary():
+    UserFactory(username="reader")
+    wait_for_replica_to_catch_up()
+    with db_router.scope():
+        served = aliases_that_read("accounts_user", lambda: list(User.objects.filter(username="reader")))
+    assert served == {"replica"}
+    assert in_recovery("replica") is True
+    assert in_recovery("default") is False
+    assert db_router.PrimaryReplicaRouter().db_for_write(User) == "default"
+
+
+def test_reads_inside_a_transaction_stay_on_the_primary():
+    UserFactory(username="inside")
+    with db_router.scope(), transaction.atomic():
+        served = aliases_that_read("accounts_user", lambda: list(User.objects.filter(username="inside")))
+    assert served == {"default"}
+
+
+def test_reads_after_a_write_in_the_same_scope_use_the_primary():
+    with db_router.scope():
+        UserFactory(username="writer")
+        served = aliases_that_read("accounts_user", lambda: User.objects.get(username="writer"))
+    assert served == {"default"}
+
+
+def test_user_reads_own_write_while_replica_replay_is_paused(request):
+    writer, other = UserFactory(username="writer"), UserFactory(username="bystander")
+    writer_client, other_client = client_for(writer), client_for(other)
+    wait_for_replica_to_catch_up()
+    request.getfixturevalue("paused_replica")
+
+    assert writer_client.patch("/api/v1/me", {"bio": "fresh words"}, format="json").status_code == 200
+
+    def writer_reads():
+        response = writer_client.get("/api/v1/users/writer")
+        assert response.status_code == 200
+        assert response.json()["bio"] == "fresh words"
+
+    assert aliases_that_read("accounts_user", writer_reads) == {"default"}
+
+    def other_reads():
+        assert other_client.get("/api/v1/users/bystander").status_code == 200
+
+    # Other readers keep using the replica (its lag is still within the bound).
+    assert aliases_that_read("accounts_user", other_reads) == {"replica"}
+
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_resume()")
+    wait_for_replica_to_catch_up()
+    assert aliases_that_read("accounts_user", writer_reads) == {"replica"}
+
+
+def test_a_replica_lagging_past_the_bound_is_skipped(settings, paused_replica):
+    settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 0.5
+    UserFactory(username="lagging")  # a write the paused replica has not replayed
+    time.sleep(1.0)
+    with db_router.scope():
+        served = aliases_that_read("accounts_user", lambda: list(User.objects.filter(username="lagging")))
+    assert served == {"default"}
+
+
+def test_time_pin_is_the_fallback_when_the_wal_position_cannot_be_read(monkeypatch):
+    user = UserFactory(username="pinned")
+    client = client_for(user)
+
+    def unreadable():
+        raise RuntimeError("no position")
+
+    monkeypatch.setattr(db_router, "primary_wal_position", unreadable)
+    assert client.patch("/api/v1/me", {"bio": "pinned"}, format="json").status_code == 200
+    monkeypatch.undo()
+    wait_for_replica_to_catch_up()
+
+    def reads():
+        assert client.get("/api/v1/users/pinned").status_code == 200
+
+    assert aliases_that_read("accounts_user", reads) == {"default"}
+
+
+@pytest.mark.slow
+def test_stopped_replica_means_primary_reads_and_no_errors(settings):
+    settings.DATABASE_REPLICA_RETRY_SECONDS = 1.0
+    user = UserFactory(username="steady")
+    client = client_for(user)
+    wait_for_replica_to_catch_up()
+    assert aliases_that_read("accounts_user", lambda: client.get("/api/v1/users/steady")) == {"replica"}
+    stack("stop", "pg-replica", "--immediate")
+    try:
+        for _ in range(5):
+            response = client.get("/api/v1/users/steady")
+            assert response.status_code == 200, response.content
+        assert aliases_that_read("accounts_user", lambda: client.get("/api/v1/users/steady")) == {"default"}
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["replica"]["ok"] is False
+    finally:
+        stack("start", "pg-replica")
+    wait_for_replica_to_catch_up(timeout=30)
+
+    def back_on_replica():
+        served = aliases_that_read("accounts_user", lambda: client.get("/api/v1/users/steady"))
+        return served == {"replica"}
+
+    wait_until(back_on_replica, timeout=15, message="reads to return to the replica")

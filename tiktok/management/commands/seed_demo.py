@@ -1,0 +1,80 @@
+"""Demo data for `make run`: users who follow each other, real short clips, a moderator.
+
+Idempotent: running it again adds nothing that is already there.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - local demo data only
+DEMO_USERS = [
+    ("alice", "Alice Andersen", "Skateboards and sunsets."),
+    ("bob", "Bob Brown", "I cook things quickly."),
+    ("carol", "Carol Chen", "Dance covers."),
+    ("dave", "Dave Diaz", "Mostly cats."),
+]
+DEMO_FOLLOWS = [("alice", "bob"), ("alice", "carol"), ("bob", "alice"), ("carol", "alice"), ("dave", "alice"),
+                ("dave", "bob"), ("dave", "carol"), ("bob", "carol")]
+DEMO_CLIPS = {
+    "alice": [("Kickflip practice #skate", "testsrc2"), ("Golden hour", "smptebars")],
+    "bob": [("60-second omelette", "testsrc")],
+    "carol": [("New routine", "mandelbrot")],
+}
+
+
+class Command(BaseCommand):
+    help = "Create demo users, follows and videos (idempotent)."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        users = {}
+        with transaction.atomic():
+            for username, display_name, bio in DEMO_USERS:
+                user, created = User.objects.get_or_create(
+                    username=username, defaults={"display_name": display_name, "bio": bio}
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                users[username] = user
+            admin, created = User.objects.get_or_create(
+                username="admin", defaults={"is_staff": True, "is_superuser": True, "display_name": "Admin"}
+            )
+            if created:
+                admin.set_password(DEMO_PASSWORD)
+                admin.save()
+        self._follows(users)
+        self._moderator()
+        self._videos(users)
+        self.stdout.write(self.style.SUCCESS("demo data ready"))
+
+    def _follows(self, users):
+        try:
+            from activity.services import follow_create
+        except ImportError:
+            return
+        for follower, followee in DEMO_FOLLOWS:
+            follow_create(follower=users[follower], followee=users[followee])
+
+    def _moderator(self):
+        try:
+            from accounts.services import moderator_ensure
+        except ImportError:
+            return
+        moderator_ensure(username="moderator", password=DEMO_PASSWORD)
+
+    def _videos(self, users):
+        try:
+            from videos.demo import create_demo_video
+        except ImportError:
+            return
+        from videos.models import Video
+
+        for username, clips in DEMO_CLIPS.items():
+            owner = users[username]
+            existing = set(Video.objects.filter(owner=owner).values_list("caption", flat=True))
+            for caption, pattern in clips:
+                if caption not in existing:
+                    create_demo_video(owner=owner, caption=caption, pattern=pattern)
+                    self.stdout.write(f"uploaded demo clip {caption!r} for {username}")
