@@ -10,6 +10,7 @@ from accounts import selectors, services
 from accounts.serializers import ProfileOutput, profile_data
 from tiktok.throttles import AuthThrottle, WriteThrottle
 
+
 class MeOutput(ProfileOutput):
     email = serializers.EmailField()
 
@@ -96,4 +97,3 @@ class UserDetailApi(APIView):
         if request.user.is_authenticated:
             viewer_following = user.pk in following_ids(follower=request.user, user_ids=[user.pk])
         return Response(profile_data(user, viewer_following=viewer_following))
-

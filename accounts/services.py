@@ -39,7 +39,9 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
         with transaction.atomic():
             return User.objects.create_user(username=username, password=password, email=email)
     except IntegrityError as exc:  # two registrations raced for the same name
-        raise ApplicationError("That username is taken.", code="username_taken", fields={"username": ["Taken."]}) from exc
+        raise ApplicationError(
+            "That username is taken.", code="username_taken", fields={"username": ["Taken."]}
+        ) from exc
 
 
 def _failure_keys(username: str, address: str) -> list[str]:

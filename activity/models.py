@@ -21,6 +21,9 @@ class Follow(models.Model):
             models.Index(fields=["follower", "-created_at", "-id"], name="follow_follower_created"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.follower_id} follows {self.followee_id}"
+
 
 class Like(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
@@ -34,6 +37,9 @@ class Like(models.Model):
             models.Index(fields=["video", "-created_at"], name="like_video_created"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.video_id}"
+
 
 class Favorite(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
@@ -43,6 +49,9 @@ class Favorite(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "video"], name="favorite_unique")]
         indexes = [models.Index(fields=["user", "-created_at", "-id"], name="favorite_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} favorites {self.video_id}"
 
 
 class CommentState(models.TextChoices):
@@ -59,6 +68,9 @@ class Comment(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["video", "created_at", "id"], name="comment_video_created")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} by {self.author_id}"
 
 
 class ReportReason(models.TextChoices):
@@ -111,6 +123,9 @@ class Report(models.Model):
         ]
         indexes = [models.Index(fields=["status", "-created_at"], name="report_status_created")]
 
+    def __str__(self) -> str:
+        return f"report {self.pk} ({self.reason}, {self.status})"
+
 
 class View(models.Model):
     """One impression with watch time; at most one per viewer per video per hour."""
@@ -125,3 +140,6 @@ class View(models.Model):
             models.Index(fields=["created_at"], name="view_created"),
             models.Index(fields=["viewer", "-created_at"], name="view_viewer_created"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.viewer_id} viewed {self.video_id}"

@@ -1,8 +1,19 @@
-"""Reads for activity: follow graph, viewer flags."""
+"""Reads for activity: follow graph, viewer flags, comments, a user's likes and favorites.
+
+Contract used by other apps (keep these signatures): ``following_ids`` and
+``viewer_flags``. Every list is keyset-paginated and runs a fixed number of queries
+whatever the page size.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from activity.models import Follow
+from activity.models import Comment, CommentState, Favorite, Follow, Like, View
+from tiktok.exceptions import ApplicationError
+from tiktok.pagination import Page, keyset_page
+from videos.models import Moderation, VideoStatus
 
 
 def following_ids(*, follower, user_ids: Iterable[int]) -> set[int]:
@@ -13,14 +24,11 @@ def following_ids(*, follower, user_ids: Iterable[int]) -> set[int]:
     return set(Follow.objects.filter(follower=follower, followee_id__in=ids).values_list("followee_id", flat=True))
 
 
-
 def viewer_flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
     """``{video_id: {"liked", "favorited", "following"}}`` for one viewer, three queries in all.
 
     ``video_owner_ids`` maps each video id (str) to its creator's user id.
     """
-    from activity.models import Favorite, Like
-
     ids = list(video_owner_ids)
     if not ids or viewer is None or not viewer.is_authenticated:
         return {}
@@ -37,3 +45,108 @@ def viewer_flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
         }
         for video_id, owner_id in video_owner_ids.items()
     }
+
+
+# --- Follow lists ---------------------------------------------------------------------
+
+
+def _follow_page(*, queryset, other: str, viewer, cursor: str | None, limit: int) -> Page:
+    """A page of follows shown as the users on the ``other`` side of each follow."""
+    page = keyset_page(
+        queryset.filter(**{f"{other}__is_active": True, f"{other}__suspended_at__isnull": True}).select_related(other),
+        cursor=cursor,
+        limit=limit,
+    )
+    users = [getattr(follow, other) for follow in page.items]
+    followed = following_ids(follower=viewer, user_ids=[user.pk for user in users])
+    signed_in = viewer is not None and viewer.is_authenticated
+    page.items = [
+        {
+            "username": user.username,
+            "display_name": user.display_name,
+            "followed_at": follow.created_at,
+            "following": (user.pk in followed) if signed_in else None,
+        }
+        for follow, user in zip(page.items, users, strict=True)
+    ]
+    return page
+
+
+def followers_page(*, user, viewer, cursor: str | None, limit: int) -> Page:
+    """Who follows ``user``, newest follow first; ``following``: does the viewer follow them."""
+    return _follow_page(
+        queryset=Follow.objects.filter(followee=user), other="follower", viewer=viewer, cursor=cursor, limit=limit
+    )
+
+
+def following_page(*, user, viewer, cursor: str | None, limit: int) -> Page:
+    """Whom ``user`` follows, newest follow first; ``following``: does the viewer follow them."""
+    return _follow_page(
+        queryset=Follow.objects.filter(follower=user), other="followee", viewer=viewer, cursor=cursor, limit=limit
+    )
+
+
+# --- Comments -------------------------------------------------------------------------
+
+COMMENT_ORDERS = ("newest", "oldest")
+
+
+def comments_page(*, video, order: str = "newest", cursor: str | None, limit: int) -> Page:
+    """Visible comments of ``video`` (a public video) with their authors, one query."""
+    if order not in COMMENT_ORDERS:
+        raise ApplicationError("order must be 'newest' or 'oldest'.", fields={"order": ["newest or oldest."]})
+    queryset = Comment.objects.filter(
+        video=video, state=CommentState.VISIBLE, author__suspended_at__isnull=True
+    ).select_related("author")
+    return keyset_page(queryset, cursor=cursor, limit=limit, descending=order == "newest")
+
+
+# --- A user's likes and favorites -----------------------------------------------------
+
+_PUBLIC_VIDEO = {
+    "video__status": VideoStatus.READY,
+    "video__moderation": Moderation.VISIBLE,
+    "video__owner__suspended_at__isnull": True,
+}
+
+
+def _video_relation_page(*, queryset, viewer, cursor: str | None, limit: int) -> Page:
+    from videos.selectors import video_cards
+
+    page = keyset_page(
+        queryset.filter(**_PUBLIC_VIDEO).only("id", "created_at", "video_id"), cursor=cursor, limit=limit
+    )
+    page.items = video_cards(video_ids=[row.video_id for row in page.items], viewer=viewer)
+    return page
+
+
+def liked_videos_page(*, user, cursor: str | None, limit: int) -> Page:
+    """Cards of the public videos ``user`` liked, most recent like first."""
+    return _video_relation_page(queryset=Like.objects.filter(user=user), viewer=user, cursor=cursor, limit=limit)
+
+
+def favorite_videos_page(*, user, cursor: str | None, limit: int) -> Page:
+    """Cards of the public videos ``user`` favorited, most recent favorite first."""
+    return _video_relation_page(queryset=Favorite.objects.filter(user=user), viewer=user, cursor=cursor, limit=limit)
+
+
+# --- Views ----------------------------------------------------------------------------
+
+
+RECENT_VIEWS_LIMIT = 500
+
+
+def recent_views(*, viewer_id: int, since: datetime, limit: int = RECENT_VIEWS_LIMIT) -> list[str]:
+    """Ids of the videos ``viewer_id`` viewed since ``since``, most recent first, distinct.
+
+    Reads at most ``limit`` view rows (one indexed query).
+    """
+    seen: dict[str, None] = {}
+    rows = (
+        View.objects.filter(viewer_id=viewer_id, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("video_id", flat=True)[:limit]
+    )
+    for video_id in rows:
+        seen.setdefault(str(video_id), None)
+    return list(seen)

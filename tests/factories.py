@@ -1,6 +1,9 @@
 """Test data factories, in one place."""
 
+import uuid
+
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 
@@ -21,3 +24,43 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class VideoFactory(factory.django.DjangoModelFactory):
+    """A published video row (metadata only; media tests upload real files)."""
+
+    class Meta:
+        model = "videos.Video"
+
+    id = factory.LazyFunction(uuid.uuid4)
+    owner = factory.SubFactory(UserFactory)
+    caption = factory.Sequence(lambda n: f"clip {n}")
+    status = "ready"
+    moderation = "visible"
+    content_type = "video/mp4"
+    size_bytes = 1000
+    upload_expires_at = factory.LazyFunction(timezone.now)
+    original_key = factory.LazyAttribute(lambda video: f"originals/{video.owner.pk}/{video.id}")
+    hls_master_key = factory.LazyAttribute(lambda video: f"processed/{video.id}/master.m3u8")
+    poster_key = factory.LazyAttribute(lambda video: f"processed/{video.id}/poster.jpg")
+    duration = 10.0
+    width = 640
+    height = 360
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class FollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "activity.Follow"
+
+    follower = factory.SubFactory(UserFactory)
+    followee = factory.SubFactory(UserFactory)
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "activity.Comment"
+
+    video = factory.SubFactory(VideoFactory)
+    author = factory.SubFactory(UserFactory)
+    text = factory.Sequence(lambda n: f"comment {n}")

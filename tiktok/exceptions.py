@@ -23,7 +23,9 @@ class ApplicationError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status_code: int | None = None):
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict | None = None, status_code: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code is not None:

@@ -23,6 +23,9 @@ from tiktok.exceptions import ApplicationError
 class InvalidCursorError(ApplicationError):
     code = "invalid_cursor"
 
+    def __init__(self):
+        super().__init__("The cursor is not valid.", fields={"cursor": ["Not a cursor from this API."]})
+
 
 def encode_cursor(values: list[Any]) -> str:
     raw = json.dumps([str(value) if not isinstance(value, (int, float)) else value for value in values])
@@ -34,9 +37,9 @@ def decode_cursor(cursor: str) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursorError("The cursor is not valid.", fields={"cursor": ["Not a cursor from this API."]}) from exc
+        raise InvalidCursorError() from exc
     if not isinstance(values, list):
-        raise InvalidCursorError("The cursor is not valid.", fields={"cursor": ["Not a cursor from this API."]})
+        raise InvalidCursorError()
     return values
 
 
@@ -77,12 +80,12 @@ def keyset_page(
     if cursor:
         values = decode_cursor(cursor)
         if len(values) != 2:
-            raise InvalidCursorError("The cursor is not valid.", fields={"cursor": ["Not a cursor from this API."]})
+            raise InvalidCursorError()
         try:
             first_value = _field_for(model, first).to_python(values[0])
             second_value = _field_for(model, second).to_python(values[1])
         except (DjangoValidationError, TypeError, ValueError) as exc:
-            raise InvalidCursorError("The cursor is not valid.", fields={"cursor": ["Not a cursor from this API."]}) from exc
+            raise InvalidCursorError() from exc
         op = "lt" if descending else "gt"
         queryset = queryset.filter(
             Q(**{f"{first}__{op}": first_value}) | Q(**{first: first_value, f"{second}__{op}": second_value})

@@ -70,9 +70,7 @@ SECRET_KEY = env(
     required_in_production=True,
 )
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]"
-)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("The environment variable DJANGO_ALLOWED_HOSTS is required when DJANGO_ENV=production.")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
@@ -235,7 +233,6 @@ CELERY_REDBEAT_LOCK_TIMEOUT = env_int("CELERY_REDBEAT_LOCK_TIMEOUT", 30)
 # Tests run tasks inline unless a test starts a real worker; see tests/conftest.py.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Object storage (S3-compatible) ---------------------------------------------------
 
@@ -370,3 +367,22 @@ FEED_REFRESH_INTERVAL_SECONDS = env_float("FEED_REFRESH_INTERVAL_SECONDS", 3600)
 # Bench settings only: expose the on-demand SQL feed and a framework-floor view.
 BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 COUNTER_FLUSH_SECONDS = env_float("COUNTER_FLUSH_SECONDS", 5.0)
+REPORT_AUTO_HIDE_THRESHOLD = env_int("REPORT_AUTO_HIDE_THRESHOLD", 5)
+
+# --- Periodic tasks (Celery beat; RedBeat holds a lock so a second beat stays idle) ----
+
+
+def _every(seconds: float, *, expires: float | None = None) -> dict:
+    """A schedule entry option set: a tick that is not run before the next one is dropped."""
+    return {"schedule": seconds, "options": {"expires": expires if expires is not None else seconds}}
+
+
+CELERY_BEAT_SCHEDULE = {
+    "activity-flush-counters": {"task": "activity.tasks.flush_counters", **_every(COUNTER_FLUSH_SECONDS)},
+    "activity-recount-counters": {"task": "activity.tasks.recount_counters", **_every(3600.0, expires=1800.0)},
+    "feed-refresh-active": {"task": "feed.tasks.refresh_active_feeds", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
+    "feed-recompute-trending": {"task": "feed.tasks.recompute_trending", **_every(TRENDING_INTERVAL_SECONDS)},
+    "videos-delete-abandoned-uploads": {"task": "videos.tasks.delete_abandoned_uploads", **_every(600.0)},
+    "videos-requeue-stuck-processing": {"task": "videos.tasks.requeue_stuck_processing", **_every(300.0)},
+    "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(30.0)},
+}

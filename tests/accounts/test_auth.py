@@ -16,7 +16,9 @@ def test_register_login_me_logout_round_trip(api_client):
     created = register(api_client, username="Newbie", password="a-long-password-1", email="n@example.com")
     assert created.status_code == 201, created.content
     assert created.json()["username"] == "Newbie"
-    login = api_client.post("/api/v1/auth/login", {"username": "newbie", "password": "a-long-password-1"}, format="json")
+    login = api_client.post(
+        "/api/v1/auth/login", {"username": "newbie", "password": "a-long-password-1"}, format="json"
+    )
     assert login.status_code == 200
     token = login.json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -71,7 +73,8 @@ def test_bad_token_is_401(api_client):
 
 def test_patch_me_changes_display_name_and_bio_only(auth_client, user):
     response = auth_client.patch(
-        "/api/v1/me", {"display_name": "  Shown  ", "bio": "hi", "username": "hijack", "followers_count": 99},
+        "/api/v1/me",
+        {"display_name": "  Shown  ", "bio": "hi", "username": "hijack", "followers_count": 99},
         format="json",
     )
     assert response.status_code == 200
@@ -110,10 +113,14 @@ def test_repeated_failed_logins_lock_the_account_for_a_while(api_client, setting
 
 
 def test_login_is_throttled_with_retry_after(api_client, settings, user):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"},
+    }
     statuses = [
-        api_client.post("/api/v1/auth/login", {"username": user.username, "password": PASSWORD}, format="json").status_code
+        api_client.post(
+            "/api/v1/auth/login", {"username": user.username, "password": PASSWORD}, format="json"
+        ).status_code
         for _ in range(5)
     ]
     assert statuses[:3] == [200, 200, 200]

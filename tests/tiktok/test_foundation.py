@@ -50,7 +50,11 @@ def test_passwords_are_hashed_with_argon2_outside_tests():
 
 def test_openapi_schema_generates_without_warnings(tmp_path):
     result = manage(
-        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"),
+        "spectacular",
+        "--validate",
+        "--fail-on-warn",
+        "--file",
+        str(tmp_path / "schema.yaml"),
         env={"DJANGO_SETTINGS_MODULE": "tests.settings"},
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -14,8 +14,16 @@ DEMO_USERS = [
     ("carol", "Carol Chen", "Dance covers."),
     ("dave", "Dave Diaz", "Mostly cats."),
 ]
-DEMO_FOLLOWS = [("alice", "bob"), ("alice", "carol"), ("bob", "alice"), ("carol", "alice"), ("dave", "alice"),
-                ("dave", "bob"), ("dave", "carol"), ("bob", "carol")]
+DEMO_FOLLOWS = [
+    ("alice", "bob"),
+    ("alice", "carol"),
+    ("bob", "alice"),
+    ("carol", "alice"),
+    ("dave", "alice"),
+    ("dave", "bob"),
+    ("dave", "carol"),
+    ("bob", "carol"),
+]
 DEMO_CLIPS = {
     "alice": [("Kickflip practice #skate", "testsrc2"), ("Golden hour", "smptebars")],
     "bob": [("60-second omelette", "testsrc")],
