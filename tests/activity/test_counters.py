@@ -8,7 +8,7 @@ from django_redis import get_redis_connection
 from activity import counters
 from activity.counters import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY, counter_flush, counter_recount
 from activity.models import Comment, CommentState, Follow, Like, View
-from activity.tasks import BEAT_SCHEDULE, flush_counters, recount_counters
+from activity.tasks import flush_counters, recount_counters
 from tests.factories import CommentFactory, VideoFactory
 from videos.models import Video
 
@@ -127,10 +127,11 @@ def test_flush_invalidates_cached_cards_when_the_videos_app_offers_it(video):
     invalidate.assert_called_once_with([str(video.id)])
 
 
-def test_beat_schedule_names_registered_tasks():
+def test_beat_schedule_names_registered_tasks(settings):
     from tiktok.celery import app
 
-    for entry in BEAT_SCHEDULE.values():
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks
 
 
