@@ -365,7 +365,8 @@ def _ensure_built(*, user_id: int) -> bool:
     """Rebuild a missing feed once; concurrent readers wait for that one rebuild."""
     if store.acquire_rebuild_lock(user_id=user_id, seconds=settings.FEED_REBUILD_LOCK_SECONDS):
         try:
-            feed_rebuild(user_id=user_id)
+            if not store.feed_exists(user_id=user_id):  # another reader may have just built it
+                feed_rebuild(user_id=user_id)
         finally:
             store.release_rebuild_lock(user_id=user_id)
         return True
