@@ -23,6 +23,7 @@ from activity.counters import counter_add
 from activity.models import Comment, CommentState, Favorite, Follow, Like, Report, ReportStatus, View
 from tiktok.db_router import PRIMARY
 from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
+from tiktok.outbox import enqueue_on_commit
 from videos.models import Moderation, Video
 
 logger = logging.getLogger(__name__)
@@ -209,7 +210,7 @@ def video_report_create(*, reporter: User, video_id, reason: str, details: str =
             from activity import tasks
 
             video_pk = str(video.pk)
-            transaction.on_commit(lambda: tasks.video_report_threshold_check.delay(video_pk))
+            enqueue_on_commit(tasks.video_report_threshold_check, video_pk)
     return result
 
 

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 
 import redis.exceptions
 from django.conf import settings
-from django.db import transaction
 
 from feed import selectors, store
 from feed.store import Entry
+from tiktok.outbox import enqueue_on_commit
 from tiktok.pagination import InvalidCursorError
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def video_published(*, video_id) -> None:
     """A video became ready and visible: fan it out to followers' feeds."""
     from feed import tasks
 
-    transaction.on_commit(lambda: tasks.fanout_video.delay(str(video_id)))
+    enqueue_on_commit(tasks.fanout_video, str(video_id))
 
 
 def video_withdrawn(*, video_id, owner_id: int | None = None) -> None:
@@ -50,21 +50,21 @@ def video_withdrawn(*, video_id, owner_id: int | None = None) -> None:
     """
     from feed import tasks
 
-    transaction.on_commit(lambda: tasks.purge_video.delay(str(video_id), owner_id))
+    enqueue_on_commit(tasks.purge_video, str(video_id), owner_id)
 
 
 def follow_created(*, follower_id: int, followee_id: int) -> None:
     """Merge the creator's recent videos into the follower's feed."""
     from feed import tasks
 
-    transaction.on_commit(lambda: tasks.merge_creator_into_feed.delay(follower_id, followee_id))
+    enqueue_on_commit(tasks.merge_creator_into_feed, follower_id, followee_id)
 
 
 def follow_removed(*, follower_id: int, followee_id: int) -> None:
     """Remove the creator's videos from the follower's feed."""
     from feed import tasks
 
-    transaction.on_commit(lambda: tasks.remove_creator_from_feed.delay(follower_id, followee_id))
+    enqueue_on_commit(tasks.remove_creator_from_feed, follower_id, followee_id)
 
 
 def video_viewed(*, viewer_id: int, video_id) -> None:

@@ -95,6 +95,18 @@ def _clean_redis_and_router():
     db_router._down_until.clear()
 
 
+@pytest.fixture(autouse=True)
+def _test_code_reads_the_primary():
+    """Assertions in test code read the primary (what was just written).
+
+    Requests made through the test client open their own routing scope in the
+    middleware, and ``db_router.scope()`` in a test opens a fresh one: both route to
+    the replica exactly as in production.
+    """
+    with db_router.use_primary():
+        yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _bucket():
     """The test bucket exists in the S3-compatible server."""
@@ -177,11 +189,28 @@ class WorkerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "tiktok", "worker", "-Q", "default,media,fanout",
-                "-c", str(self.concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
-                "-l", "INFO", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tiktok",
+                "worker",
+                "-Q",
+                "default,media,fanout",
+                "-c",
+                str(self.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+                "-n",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
             ],
-            cwd=REPO, env=worker_env(), stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=worker_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -2,9 +2,14 @@
 
 Signals here carry two things from the request into the tasks it enqueues: the request
 id (for logs) and the primary's WAL position after the request's writes (so the worker
-reads from a replica only once the replica has what the request wrote).
+reads from a replica only once the replica has what the request wrote). The worker logs
+through Django's ``LOGGING`` (request id filter, JSON with ``LOG_JSON=1``) rather than
+Celery's own set-up, and logs one line when a task starts and one when it ends, both
+carrying the request id. Metrics for tasks are connected in ``tiktok.metrics``.
 """
 
+import logging
+import logging.config
 import os
 
 from celery import Celery, signals
@@ -15,7 +20,18 @@ app = Celery("tiktok")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+from tiktok import metrics  # noqa: E402, F401 - connects the task metric signal handlers
+
+logger = logging.getLogger(__name__)
 _scopes: dict[str, object] = {}
+
+
+@signals.setup_logging.connect
+def _configure_logging(**kwargs):
+    """Keep Django's logging (request ids, JSON) in the worker and beat: Celery skips its own."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @signals.before_task_publish.connect
@@ -44,13 +60,15 @@ def _enter_task_scope(task_id=None, task=None, **kwargs):
     manager = db_router.scope(required_lsn=int(min_lsn) if min_lsn else None)
     manager.__enter__()
     _scopes[task_id] = manager
+    logger.info("task %s[%s] started", task.name, task_id)
 
 
 @signals.task_postrun.connect
-def _leave_task_scope(task_id=None, **kwargs):
+def _leave_task_scope(task_id=None, task=None, state=None, **kwargs):
     from tiktok.logging import request_id_var
 
     manager = _scopes.pop(task_id, None)
     if manager is not None:
+        logger.info("task %s[%s] finished: %s", getattr(task, "name", "?"), task_id, state or "done")
         manager.__exit__(None, None, None)
         request_id_var.set("-")

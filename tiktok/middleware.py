@@ -5,6 +5,7 @@ import re
 from tiktok import db_router
 from tiktok.logging import new_request_id, request_id_var
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -18,8 +19,10 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         try:
             with db_router.scope():
-                if request.path.startswith("/admin/"):
-                    # Moderators act on what they see: the admin reads the primary.
+                # A request that writes reads what it checks from the primary (the target
+                # of a like or follow may be seconds old), and moderators act on what
+                # they see: the admin reads the primary too.
+                if request.method not in SAFE_METHODS or request.path.startswith("/admin/"):
                     with db_router.use_primary():
                         response = self.get_response(request)
                 else:

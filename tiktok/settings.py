@@ -95,6 +95,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tiktok.middleware.RequestContextMiddleware",
+    "tiktok.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -305,8 +306,16 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
-# /healthz and /readyz answer plain HTTP probes from the load balancer.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /healthz, /readyz and /metrics answer plain HTTP probes and scrapes from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# --- Metrics --------------------------------------------------------------------------
+
+# Addresses (TCP peer, CIDR allowed) that may read /metrics: loopback and private ranges.
+# The public proxy must not forward /metrics (docker/nginx/nginx.conf denies it).
+METRICS_ALLOWED_IPS = env_list(
+    "METRICS_ALLOWED_IPS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
 
 # --- Logging --------------------------------------------------------------------------
 
@@ -385,4 +394,5 @@ CELERY_BEAT_SCHEDULE = {
     "videos-delete-abandoned-uploads": {"task": "videos.tasks.delete_abandoned_uploads", **_every(600.0)},
     "videos-requeue-stuck-processing": {"task": "videos.tasks.requeue_stuck_processing", **_every(300.0)},
     "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(30.0)},
+    "outbox-drain": {"task": "tiktok.tasks.drain_outbox", **_every(10.0)},
 }

@@ -18,3 +18,11 @@ def worker_heartbeat() -> float:
 
 def last_worker_heartbeat() -> float | None:
     return caches["durable"].get(WORKER_HEARTBEAT_KEY)
+
+
+@shared_task(name="tiktok.tasks.drain_outbox")
+def drain_outbox() -> int:
+    """Publish tasks whose publish failed after their commit (broker was down)."""
+    from tiktok import outbox
+
+    return outbox.drain()

@@ -1,0 +1,22 @@
+"""Project-wide tables: the transactional outbox."""
+
+from django.db import models
+
+
+class OutboxMessage(models.Model):
+    """A task to enqueue, written in the same transaction as the change that needs it.
+
+    After the commit it is published and deleted; if the broker is down it stays here
+    and ``drain_outbox`` publishes it once the broker is back. So a committed write never
+    loses the work it needs (fan-out, processing), and the request never fails for it.
+    """
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_name}{tuple(self.args)}"
