@@ -354,6 +354,14 @@ VIDEO_UPLOAD_URL_EXPIRY_SECONDS = env_int("VIDEO_UPLOAD_URL_EXPIRY_SECONDS", 600
 VIDEO_ABANDONED_UPLOAD_GRACE = timedelta(seconds=env_int("VIDEO_ABANDONED_UPLOAD_GRACE_SECONDS", 3600))
 VIDEO_PLAYBACK_URL_EXPIRY_SECONDS = env_int("VIDEO_PLAYBACK_URL_EXPIRY_SECONDS", 3600)
 VIDEO_CARD_CACHE_SECONDS = env_int("VIDEO_CARD_CACHE_SECONDS", 300)
+VIDEO_PROCESSING_MAX_ATTEMPTS = env_int("VIDEO_PROCESSING_MAX_ATTEMPTS", 5)
+VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS = env_int("VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS", 300)
+# Processed HLS objects are public-read locally (players fetch variant playlists and
+# segments without the master's signature); in production set "" and serve through the
+# CDN with origin access control.
+VIDEO_PROCESSED_OBJECT_ACL = env("VIDEO_PROCESSED_OBJECT_ACL", "public-read")
+# (rendition short side, target bandwidth): never upscaled.
+VIDEO_RENDITION_LADDER = ((360, 900_000), (720, 2_800_000))
 
 COMMENT_MAX_LENGTH = 500
 
@@ -391,7 +399,7 @@ CELERY_BEAT_SCHEDULE = {
     "activity-recount-counters": {"task": "activity.tasks.recount_counters", **_every(3600.0, expires=1800.0)},
     "feed-refresh-active": {"task": "feed.tasks.refresh_active_feeds", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
     "feed-recompute-trending": {"task": "feed.tasks.recompute_trending", **_every(TRENDING_INTERVAL_SECONDS)},
-    "videos-delete-abandoned-uploads": {"task": "videos.tasks.delete_abandoned_uploads", **_every(600.0)},
+    "videos-delete-abandoned-uploads": {"task": "videos.tasks.delete_abandoned_uploads", **_every(900.0)},
     "videos-requeue-stuck-processing": {"task": "videos.tasks.requeue_stuck_processing", **_every(300.0)},
     "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(30.0)},
     "outbox-drain": {"task": "tiktok.tasks.drain_outbox", **_every(10.0)},

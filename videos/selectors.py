@@ -4,17 +4,32 @@ Contract used by other apps (keep these signatures):
 - ``video_cards(video_ids=..., viewer=...)`` -> cards in the given order, public ones
   only (plus the viewer's own videos in any state).
 - ``video_get_public(video_id=...)`` -> a ready, visible video or ``NotFoundError``.
+- ``video_cards_invalidate(video_ids)`` -> drop cached cards after a change that shows
+  on them (counters flushed, moderation, caption, processing state).
+
+The viewer-independent part of a card (``card_base``) is cached in ``caches["default"]``
+under ``VIDEO_CARD_KEY`` for ``VIDEO_CARD_CACHE_SECONDS``; a cache outage only costs a
+database query.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
 
 from tiktok.exceptions import NotFoundError
+from tiktok.pagination import Page, keyset_page
 from videos.models import Moderation, Video, VideoStatus
+
+logger = logging.getLogger(__name__)
+
+VIDEO_CARD_KEY = "video:card:v1:{video_id}"
 
 
 def _parse_ids(video_ids: Iterable) -> list[uuid.UUID]:
@@ -27,15 +42,29 @@ def _parse_ids(video_ids: Iterable) -> list[uuid.UUID]:
     return parsed
 
 
+def parse_video_id(video_id) -> uuid.UUID:
+    """A video id from a URL; anything malformed is simply not found."""
+    ids = _parse_ids([video_id])
+    if not ids:
+        raise NotFoundError("No such video.")
+    return ids[0]
+
+
+def _public_filter() -> dict:
+    return {"status": VideoStatus.READY, "moderation": Moderation.VISIBLE, "owner__suspended_at__isnull": True}
+
+
 def video_get_public(*, video_id) -> Video:
     ids = _parse_ids([video_id])
-    video = (
-        Video.objects.filter(
-            id__in=ids, status=VideoStatus.READY, moderation=Moderation.VISIBLE, owner__suspended_at__isnull=True
-        )
-        .select_related("owner")
-        .first()
-    )
+    video = Video.objects.filter(id__in=ids, **_public_filter()).select_related("owner").first()
+    if video is None:
+        raise NotFoundError("No such video.")
+    return video
+
+
+def video_get_for_owner(*, video_id, owner) -> Video:
+    """The owner's video in any state; anyone else gets ``NotFoundError`` (ids do not leak)."""
+    video = Video.objects.filter(id=parse_video_id(video_id), owner_id=owner.pk).select_related("owner").first()
     if video is None:
         raise NotFoundError("No such video.")
     return video
@@ -90,21 +119,75 @@ def _is_public(base: dict) -> bool:
     )
 
 
-def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
-    """Cards for ``video_ids`` in order; non-public ones only for their owner."""
+def _card_cache():
+    return caches["default"]
+
+
+# Invalidation leaves this marker instead of deleting: while it lives, readers do not
+# cache what they read (a lagging replica may still return the old row). It outlives the
+# replica lag the router accepts, and fills never overwrite an existing key.
+CARD_TOMBSTONE = "invalidated"
+
+
+def _tombstone_seconds() -> int:
+    return int(math.ceil(settings.DATABASE_REPLICA_MAX_LAG_SECONDS)) + 2
+
+
+def _cache_bases(bases: list[dict]) -> None:
+    # Only ready videos are cached: their state changes rarely and every change
+    # invalidates. Unfinished ones are read by their owner alone and change often.
+    cacheable = [base for base in bases if base["status"] == VideoStatus.READY]
+    if not cacheable:
+        return
+    cache = _card_cache()
+    try:
+        for base in cacheable:
+            cache.add(VIDEO_CARD_KEY.format(video_id=base["id"]), base, timeout=settings.VIDEO_CARD_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation
+        logger.warning("video card cache unavailable; cards not cached")
+
+
+def _cached_bases(ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    keys = {VIDEO_CARD_KEY.format(video_id=video_id): video_id for video_id in ids}
+    try:
+        found = _card_cache().get_many(list(keys))
+    except Exception:  # noqa: BLE001 - the cache is an optimisation
+        logger.warning("video card cache unavailable; reading cards from the database")
+        return {}
+    return {keys[key]: base for key, base in found.items() if isinstance(base, dict)}
+
+
+def video_cards_invalidate(video_ids: Iterable) -> None:
+    """Forget cached cards of ``video_ids``, now and again after the transaction commits.
+
+    Called by every write that changes what a card shows: processing, caption,
+    moderation, deletion, and the activity app's counter flush. See ``CARD_TOMBSTONE``.
+    """
+    keys = [VIDEO_CARD_KEY.format(video_id=video_id) for video_id in _parse_ids(video_ids)]
+    if not keys:
+        return
+
+    def forget() -> None:
+        try:
+            _card_cache().set_many(dict.fromkeys(keys, CARD_TOMBSTONE), timeout=_tombstone_seconds())
+        except Exception:  # noqa: BLE001 - entries expire after VIDEO_CARD_CACHE_SECONDS anyway
+            logger.warning("could not invalidate %s cached video cards", len(keys))
+
+    forget()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(forget)
+
+
+def _cards_from_bases(bases: list[dict], viewer) -> list[dict]:
     from activity.selectors import viewer_flags
 
-    ids = _parse_ids(video_ids)
-    if not ids:
-        return []
-    videos = {video.id: video for video in Video.objects.filter(id__in=ids).select_related("owner")}
-    bases = [card_base(videos[video_id]) for video_id in ids if video_id in videos]
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     bases = [base for base in bases if _is_public(base) or base["owner_id"] == viewer_id]
     flags = viewer_flags(viewer=viewer, video_owner_ids={base["id"]: base["owner_id"] for base in bases})
     cards = []
     for base in bases:
         card = {key: value for key, value in base.items() if key not in {"owner_id", "creator_suspended"}}
+        card["counts"] = dict(base["counts"])
         card["hls_url"] = playback_url(card.pop("hls_master_key"))
         card["poster_url"] = playback_url(card.pop("poster_key"))
         card["viewer"] = flags.get(base["id"]) if viewer_id is not None else None
@@ -112,3 +195,53 @@ def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
             card.pop("failure_reason")
         cards.append(card)
     return cards
+
+
+def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
+    """Cards for ``video_ids`` in order; non-public ones only for their owner.
+
+    One cache ``get_many``, one query for the misses, then the viewer-flag queries.
+    """
+    ids = _parse_ids(video_ids)
+    if not ids:
+        return []
+    bases = _cached_bases(ids)
+    missing = [video_id for video_id in ids if video_id not in bases]
+    if missing:
+        fetched = [card_base(video) for video in Video.objects.filter(id__in=missing).select_related("owner")]
+        _cache_bases(fetched)
+        bases.update({uuid.UUID(base["id"]): base for base in fetched})
+    return _cards_from_bases([bases[video_id] for video_id in ids if video_id in bases], viewer)
+
+
+def video_cards_for_videos(*, videos: Iterable[Video], viewer=None) -> list[dict]:
+    """Cards for videos already loaded (with ``owner``): no further video query."""
+    bases = [card_base(video) for video in videos]
+    _cache_bases(bases)
+    return _cards_from_bases(bases, viewer)
+
+
+def video_card(*, video_id, viewer=None) -> dict:
+    """One card the viewer may see, or ``NotFoundError``."""
+    cards = video_cards(video_ids=[parse_video_id(video_id)], viewer=viewer)
+    if not cards:
+        raise NotFoundError("No such video.")
+    return cards[0]
+
+
+def video_list_public_for_user(*, username: str, cursor: str | None, limit: int) -> Page:
+    """A creator's public videos, newest published first."""
+    from accounts.selectors import user_get_by_username
+
+    owner = user_get_by_username(username=username)
+    if owner.suspended_at is not None:
+        return Page(items=[], next_cursor=None)
+    queryset = Video.objects.filter(owner=owner, status=VideoStatus.READY, moderation=Moderation.VISIBLE)
+    page = keyset_page(queryset.select_related("owner"), cursor=cursor, limit=limit, ordering=("published_at", "id"))
+    return page
+
+
+def video_list_for_owner(*, owner, cursor: str | None, limit: int) -> Page:
+    """All of the owner's videos in every state, newest created first."""
+    queryset = Video.objects.filter(owner_id=owner.pk).select_related("owner")
+    return keyset_page(queryset, cursor=cursor, limit=limit, ordering=("created_at", "id"))

@@ -1,0 +1,98 @@
+"""Fixtures for the videos tests: real clips rendered once per session, upload helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+from videos.demo import render_clip
+
+
+@dataclass(frozen=True)
+class Clips:
+    small: Path  # 320x240, 2 s, with audio: below the lowest rung
+    hd: Path  # 1280x720, 2 s, with audio: both renditions
+    medium: Path  # 640x360, 2 s, no audio
+    long: Path  # 64x64 at 5 fps, 61 s: too long
+    noise: Path  # random bytes
+    truncated: Path  # the first part of an MP4 (damaged)
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> Clips:
+    directory = tmp_path_factory.mktemp("clips")
+    small = render_clip(directory / "small.mp4", seconds=2, pattern="testsrc2", size="320x240")
+    hd = render_clip(directory / "hd.mp4", seconds=2, pattern="smptebars", size="1280x720")
+    medium = render_clip(directory / "medium.mp4", seconds=2, pattern="testsrc", size="640x360", audio=False)
+    long = directory / "long.mp4"
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=5",
+            "-t", "61", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(long),
+        ],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    noise = directory / "noise.mp4"
+    noise.write_bytes(os.urandom(64 * 1024))
+    truncated = directory / "truncated.mp4"
+    # Without its moov atom (faststart puts it first, so keep the header and cut the rest).
+    truncated.write_bytes(b"\x00\x00\x00\x18ftypmp42" + medium.read_bytes()[4096:8192])
+    return Clips(small=small, hd=hd, medium=medium, long=long, noise=noise, truncated=truncated)
+
+
+def start_upload(client, path: Path | None = None, *, content_type="video/mp4", size_bytes=None, caption="hello"):
+    """POST /videos for a file (or just a declared size); returns the response."""
+    size = size_bytes if size_bytes is not None else path.stat().st_size
+    return client.post(
+        "/api/v1/videos", {"caption": caption, "content_type": content_type, "size_bytes": size}, format="json"
+    )
+
+
+def put_file(upload: dict, path: Path, *, content_type: str | None = None) -> None:
+    headers = dict(upload["headers"])
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = requests.put(upload["url"], data=path.read_bytes(), headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+
+
+def upload(client, path: Path, **kwargs) -> str:
+    """Create an upload and PUT the file; returns the video id (not yet completed)."""
+    response = start_upload(client, path, **kwargs)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    put_file(body["upload"], path)
+    return body["id"]
+
+
+def bucket_keys(prefix: str) -> list[str]:
+    from tiktok.storage import s3_client
+
+    keys = []
+    paginator = s3_client().get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Prefix=prefix):
+        keys.extend(item["Key"] for item in page.get("Contents", []))
+    return keys
+
+
+def video_keys(video) -> list[str]:
+    """Every object of a video (original and processed)."""
+    return bucket_keys(video.original_key) + bucket_keys(f"processed/{video.id}/")
+
+
+@pytest.fixture
+def complete(django_capture_on_commit_callbacks):
+    """POST .../complete and run what it enqueues (eager Celery) as if it had committed."""
+
+    def run(client, video_id: str):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(f"/api/v1/videos/{video_id}/complete")
+
+    return run
