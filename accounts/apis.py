@@ -12,7 +12,7 @@ from tiktok.throttles import AuthThrottle, WriteThrottle
 
 
 class MeOutput(ProfileOutput):
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="Empty when none was given.")
 
 
 class RegisterApi(APIView):

@@ -1,5 +1,7 @@
 """Feed endpoints: the personal feed, trending, and (bench settings only) baselines."""
 
+import time
+
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -8,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feed import services
+from tiktok import metrics
 from tiktok.exceptions import NotFoundError
 from tiktok.pagination import page_limit
 
@@ -39,8 +42,12 @@ class FeedApi(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: FeedPageOutput})
     def get(self, request):
+        started = time.perf_counter()
         limit = page_limit(request.query_params.get("limit"))
         page = services.feed_page(viewer=request.user, cursor=request.query_params.get("cursor"), limit=limit)
+        if page.degraded:
+            metrics.count_feed_event("degraded")
+        metrics.observe_feed_request(time.perf_counter() - started)
         return page_response(page)
 
 

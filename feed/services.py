@@ -25,6 +25,7 @@ from django.conf import settings
 
 from feed import selectors, store
 from feed.store import Entry
+from tiktok import metrics
 from tiktok.outbox import enqueue_on_commit
 from tiktok.pagination import InvalidCursorError
 
@@ -134,11 +135,14 @@ def fanout_plan(*, video_id: str) -> list[list[int]]:
 
 def fanout_batch(*, video_id: str, follower_ids: list[int]) -> int:
     """Push one video into the built feeds of a batch of followers (idempotent)."""
+    started = time.perf_counter()
     found = _published_entry(video_id)
     if found is None:
         return 0
     entry, _, _ = found
-    return store.add_to_feeds(user_ids=follower_ids, entry=entry)
+    added = store.add_to_feeds(user_ids=follower_ids, entry=entry)
+    metrics.observe_fanout(time.perf_counter() - started, 1)
+    return added
 
 
 def follow_merge(*, follower_id: int, followee_id: int) -> None:
@@ -292,6 +296,7 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
         )
         if not built:
             store.count("misses")
+            metrics.count_feed_event("miss")
             if not _ensure_built(user_id=user_id):
                 return _sql_page(viewer=viewer, before=before, limit=limit, seen=None)
             continue
@@ -311,10 +316,12 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
                 items.append(card)
                 if len(items) == limit:
                     store.count("hits")
+                    metrics.count_feed_event("hit")
                     return FeedPage(items=items, next_cursor=Cursor(kind="f", entry=entry).encode(), source="following")
         if len(entries) < fetch:
             break  # Redis has nothing older: continue in SQL
     store.count("hits")
+    metrics.count_feed_event("hit")
     rest = _sql_page(viewer=viewer, before=before, limit=limit - len(items), seen=None) if len(items) < limit else None
     if rest is not None:
         items += rest.items
@@ -367,6 +374,7 @@ def _ensure_built(*, user_id: int) -> bool:
         try:
             if not store.feed_exists(user_id=user_id):  # another reader may have just built it
                 feed_rebuild(user_id=user_id)
+                metrics.count_feed_event("rebuild")
         finally:
             store.release_rebuild_lock(user_id=user_id)
         return True

@@ -63,7 +63,7 @@ FEED_CACHE_EVENTS = Counter(
     "feed_cache_events_total", "Feed reads by outcome: hit, miss, rebuild, degraded.", ["event"]
 )
 FANOUT_DURATION = Histogram(
-    "fanout_duration_seconds", "Time to push one published video into followers' feeds.", buckets=TASK_BUCKETS
+    "fanout_duration_seconds", "Time to write one fan-out batch into followers' feeds.", buckets=TASK_BUCKETS
 )
 FANOUT_BATCHES = Counter("fanout_batches_total", "Follower batches written by the fan-out.")
 CELERY_TASK_FAILURES = Counter("celery_task_failures_total", "Celery tasks that raised, by task name.", ["task"])
@@ -91,7 +91,7 @@ def count_feed_event(event: str) -> None:
 
 
 def observe_fanout(seconds: float, batches: int) -> None:
-    """A published video's fan-out took ``seconds`` and wrote ``batches`` follower batches."""
+    """Fan-out work that took ``seconds`` and wrote ``batches`` follower batches (usually one)."""
     FANOUT_DURATION.observe(seconds)
     FANOUT_BATCHES.inc(batches)
 
