@@ -23,17 +23,20 @@ down:
 status:
 	@bin/stack status
 
+# Service addresses come from the stack (ports are configurable: see bin/stack).
+STACK_ENV = eval "$$(bin/stack env)"
+
 migrate: up
-	@$(PY) manage.py migrate --noinput
+	@$(STACK_ENV) && $(PY) manage.py migrate --noinput
 
 demo: migrate
-	@$(PY) manage.py seed_demo
+	@$(STACK_ENV) && $(PY) manage.py seed_demo
 
 run: migrate
-	@PORT=$(PORT) bin/run
+	@$(STACK_ENV) && PORT=$(PORT) bin/run
 
 test: up
-	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@$(STACK_ENV) && $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv
 	@$(VENV)/bin/ruff check .
@@ -42,6 +45,12 @@ lint: venv
 format: venv
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
+
+# Load and fan-out benchmark (BENCHMARKS.md): seeds tiktok_bench_$(SIZE) when missing,
+# writes bench/results/latest.json. `make bench SIZE=small` for a quick run.
+SIZE ?= large
+bench: up
+	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
 
 clean:
 	@bin/stack reset

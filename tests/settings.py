@@ -29,11 +29,21 @@ def _claim_slot() -> int:
     raise RuntimeError(f"all {SLOTS} test slots are in use")
 
 
+def _redis_db(url: str, index: int) -> str:
+    """The same Redis server as ``url``, database ``index``."""
+    return f"{url.rsplit('/', 1)[0]}/{index}"
+
+
 TEST_SLOT = _claim_slot()
-os.environ.setdefault("CELERY_BROKER_URL", f"redis://127.0.0.1:56379/{2 + 2 * TEST_SLOT}")
-os.environ.setdefault("REDIS_DURABLE_URL", f"redis://127.0.0.1:56379/{3 + 2 * TEST_SLOT}")
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:56380/{2 + TEST_SLOT}")
-os.environ.setdefault("AWS_STORAGE_BUCKET_NAME", f"tiktok-media-test-{TEST_SLOT}")
+if not os.environ.get("TEST_SETTINGS_APPLIED"):
+    # Redis servers come from the environment (`bin/stack env`); the databases are the slot's.
+    _broker = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:56379/0")
+    _cache = os.environ.get("REDIS_URL", "redis://127.0.0.1:56380/0")
+    os.environ["CELERY_BROKER_URL"] = _redis_db(_broker, 2 + 2 * TEST_SLOT)
+    os.environ["REDIS_DURABLE_URL"] = _redis_db(_broker, 3 + 2 * TEST_SLOT)
+    os.environ["REDIS_URL"] = _redis_db(_cache, 2 + TEST_SLOT)
+    os.environ["AWS_STORAGE_BUCKET_NAME"] = f"tiktok-media-test-{TEST_SLOT}"
+    os.environ["TEST_SETTINGS_APPLIED"] = "1"
 os.environ.setdefault("THROTTLE_AUTH", "100000/min")
 os.environ.setdefault("THROTTLE_WRITES", "100000/min")
 os.environ.setdefault("THROTTLE_UPLOADS", "100000/min")
