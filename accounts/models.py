@@ -25,6 +25,7 @@ class User(AbstractUser):
     objects = CaseInsensitiveUserManager()
 
     class Meta:
+        permissions = [("suspend_user", "Can suspend and reinstate users")]
         constraints = [
             models.UniqueConstraint(Lower("username"), name="accounts_user_username_ci_unique"),
         ]

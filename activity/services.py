@@ -249,7 +249,11 @@ def video_report_threshold_check(*, video_id) -> bool:
             video_services = None
         set_moderation = getattr(video_services, "video_set_moderation", None)
         if set_moderation is not None:
-            set_moderation(video=video, moderation=Moderation.HIDDEN)
+            set_moderation(
+                video=video,
+                moderation=Moderation.HIDDEN,
+                reason=f"Automatic: reported by {reporters} users; pending review.",
+            )
         else:
             Video.objects.filter(pk=video.pk).update(moderation=Moderation.HIDDEN, updated_at=timezone.now())
             from feed import services as feed_services
@@ -260,6 +264,114 @@ def video_report_threshold_check(*, video_id) -> bool:
             transaction.on_commit(lambda: _invalidate_video_cards([str(video.pk)]))
         logger.info("video %s hidden automatically after reports from %s users", video.pk, reporters)
     return True
+
+
+# --- Moderation (the admin calls these) ------------------------------------------------
+
+
+def _reason_required(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("A reason is required.", fields={"reason": ["This field is required."]})
+    return reason
+
+
+def comment_set_state(*, comment: Comment, state: str, actor: User | None, reason: str) -> Comment:
+    """Remove or restore a comment (moderation); the video's comment count follows.
+
+    Idempotent: setting the state a comment already has changes nothing and is not audited.
+    """
+    from tiktok.audit import audit_record
+    from tiktok.models import AuditAction
+
+    if state not in CommentState.values:
+        raise ApplicationError(
+            "Unknown comment state.", fields={"state": [f"One of {', '.join(CommentState.values)}."]}
+        )
+    reason = _reason_required(reason)
+    with transaction.atomic(using=PRIMARY):
+        locked = Comment.objects.select_for_update().filter(pk=comment.pk).first()
+        if locked is None:
+            raise NotFoundError("No such comment.")
+        previous = locked.state
+        if previous != state:
+            locked.state = state
+            locked.save(update_fields=["state"])
+            delta = -1 if state == CommentState.REMOVED else 1
+            counter_add(entity="video", object_id=locked.video_id, counter="comments", delta=delta)
+            action = AuditAction.COMMENT_REMOVE if state == CommentState.REMOVED else AuditAction.COMMENT_RESTORE
+            audit_record(actor=actor, action=action, target=locked, reason=reason, changes={"state": [previous, state]})
+    comment.state = locked.state
+    return locked
+
+
+def _report_close(*, report: Report, status: str, actor: User | None, reason: str) -> Report:
+    from tiktok.audit import audit_record
+    from tiktok.models import AuditAction
+
+    reason = _reason_required(reason)
+    with transaction.atomic(using=PRIMARY):
+        locked = Report.objects.select_for_update().filter(pk=report.pk).first()
+        if locked is None:
+            raise NotFoundError("No such report.")
+        if locked.status == ReportStatus.OPEN:
+            locked.status = status
+            locked.resolved_at = timezone.now()
+            locked.resolved_by = actor if getattr(actor, "pk", None) is not None else None
+            locked.save(update_fields=["status", "resolved_at", "resolved_by"])
+            action = AuditAction.REPORT_RESOLVE if status == ReportStatus.RESOLVED else AuditAction.REPORT_DISMISS
+            target = {"video": str(locked.video_id)} if locked.video_id else {"comment": locked.comment_id}
+            audit_record(
+                actor=actor, action=action, target=locked, reason=reason, changes={"status": ["open", status], **target}
+            )
+    report.status, report.resolved_at, report.resolved_by_id = locked.status, locked.resolved_at, locked.resolved_by_id
+    return locked
+
+
+def report_resolve(*, report: Report, actor: User | None, reason: str) -> Report:
+    """Close an open report as acted upon. Never changes the reported object itself."""
+    return _report_close(report=report, status=ReportStatus.RESOLVED, actor=actor, reason=reason)
+
+
+def report_dismiss(*, report: Report, actor: User | None, reason: str) -> Report:
+    """Close an open report as unfounded. Never changes the reported object itself."""
+    return _report_close(report=report, status=ReportStatus.DISMISSED, actor=actor, reason=reason)
+
+
+def reports_close_for_target(*, video=None, comment=None, resolve: bool, actor: User | None, reason: str) -> int:
+    """Resolve (``resolve``) or dismiss every open report of one video or comment; returns how many."""
+    if (video is None) == (comment is None):
+        raise ValueError("Give exactly one of video and comment.")
+    target = {"video_id": video.pk} if video is not None else {"comment_id": comment.pk}
+    close = report_resolve if resolve else report_dismiss
+    with transaction.atomic(using=PRIMARY):
+        reports = list(Report.objects.filter(status=ReportStatus.OPEN, **target).order_by("id"))
+        for report in reports:
+            close(report=report, actor=actor, reason=reason)
+    return len(reports)
+
+
+def video_report_decide(*, video: Video, moderation: str, actor: User, reason: str) -> Video:
+    """A moderator's decision on a reported video, in one transaction.
+
+    Sets the video's moderation (final: reports no longer hide it automatically) and
+    closes its open reports: resolved when the video is taken down, dismissed when it
+    stays or becomes visible.
+    """
+    from videos.services import video_set_moderation
+
+    with transaction.atomic(using=PRIMARY):
+        decided = video_set_moderation(video=video, moderation=moderation, actor=actor, reason=reason)
+        reports_close_for_target(video=decided, resolve=moderation != Moderation.VISIBLE, actor=actor, reason=reason)
+    return decided
+
+
+def comment_report_decide(*, comment: Comment, state: str, actor: User, reason: str) -> Comment:
+    """A moderator's decision on a reported comment: set its state, close its open reports."""
+    with transaction.atomic(using=PRIMARY):
+        decided = comment_set_state(comment=comment, state=state, actor=actor, reason=reason)
+        reports_close_for_target(comment=decided, resolve=state == CommentState.REMOVED, actor=actor, reason=reason)
+    return decided
 
 
 # --- Views ----------------------------------------------------------------------------

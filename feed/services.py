@@ -25,7 +25,7 @@ from django.conf import settings
 
 from feed import selectors, store
 from feed.store import Entry
-from tiktok import metrics
+from tiktok import db_router, metrics
 from tiktok.outbox import enqueue_on_commit
 from tiktok.pagination import InvalidCursorError
 
@@ -145,32 +145,46 @@ def fanout_batch(*, video_id: str, follower_ids: list[int]) -> int:
     return added
 
 
-def follow_merge(*, follower_id: int, followee_id: int) -> None:
-    from accounts.models import User
+def _follows(*, follower_id: int, followee_id: int) -> bool:
+    """Whether the follow exists now (on the primary: the decision must not be stale)."""
     from activity.models import Follow
 
-    if not Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
-        return  # unfollowed again before this ran
-    if not store.feed_exists(user_id=follower_id):
-        return  # built from scratch on the next read
-    followers = User.objects.filter(id=followee_id).values_list("followers_count", flat=True).first() or 0
-    if followers >= settings.BIG_CREATOR_FOLLOWERS:
-        _ensure_creator_videos(creator_id=followee_id)
-        store.set_follows_big_creator(user_ids=[follower_id], creator_id=followee_id, following=True)
-        return
-    entries = selectors.creator_recent_entries(creator_id=followee_id, limit=settings.FEED_FOLLOW_BACKFILL)
-    store.merge_into_feed(user_id=follower_id, entries=entries)
+    with db_router.use_primary():
+        return Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists()
+
+
+def follow_merge(*, follower_id: int, followee_id: int) -> None:
+    """Follow: merge the creator's recent videos (or, for a big creator, their set).
+
+    Merges and removals for one user run one at a time and re-check the follow inside
+    the lock, so a quick follow/unfollow/follow settles on the final state whatever
+    order the tasks run in.
+    """
+    from accounts.models import User
+
+    with store.feed_update_lock(user_id=follower_id):
+        if not _follows(follower_id=follower_id, followee_id=followee_id):
+            return  # unfollowed again before this ran
+        if not store.feed_exists(user_id=follower_id):
+            return  # built from scratch on the next read
+        followers = User.objects.filter(id=followee_id).values_list("followers_count", flat=True).first() or 0
+        if followers >= settings.BIG_CREATOR_FOLLOWERS:
+            _ensure_creator_videos(creator_id=followee_id)
+            store.set_follows_big_creator(user_ids=[follower_id], creator_id=followee_id, following=True)
+            return
+        entries = selectors.creator_recent_entries(creator_id=followee_id, limit=settings.FEED_FOLLOW_BACKFILL)
+        store.merge_into_feed(user_id=follower_id, entries=entries)
 
 
 def follow_unmerge(*, follower_id: int, followee_id: int) -> None:
-    from activity.models import Follow
-
-    if Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists():
-        return  # followed again before this ran
-    store.set_follows_big_creator(user_ids=[follower_id], creator_id=followee_id, following=False)
-    video_ids = selectors.creator_video_ids_since(creator_id=followee_id, since_score=None)
-    for start in range(0, len(video_ids), 1000):
-        store.remove_from_feed(user_id=follower_id, video_ids=video_ids[start : start + 1000])
+    """Unfollow: remove the creator's videos from the follower's feed."""
+    with store.feed_update_lock(user_id=follower_id):
+        if _follows(follower_id=follower_id, followee_id=followee_id):
+            return  # followed again before this ran
+        store.set_follows_big_creator(user_ids=[follower_id], creator_id=followee_id, following=False)
+        video_ids = selectors.creator_video_ids_since(creator_id=followee_id, since_score=None)
+        for start in range(0, len(video_ids), 1000):
+            store.remove_from_feed(user_id=follower_id, video_ids=video_ids[start : start + 1000])
 
 
 def video_purge(*, video_id: str, owner_id: int | None) -> None:

@@ -10,6 +10,7 @@ Key layout (all in the LRU cache instance: everything here can be rebuilt from P
 ``feed:{<user_id>}:big``       set: ids of big creators the user follows (merged at read)
 ``feed:{<user_id>}:seen``      sorted set: video ids the user watched -> when, capped
 ``feed:{<user_id>}:lock``      string: held while one process rebuilds the feed
+``feed:{<user_id>}:update-lock``  string: serialises follow merges/removals per user
 ``creator:{<creator_id>}:videos``  sorted set: a big creator's recent videos
 ``creators:big``               set: creators currently above the fan-out threshold
 ``trending:current``           string: the version of the trending set being served
@@ -37,6 +38,7 @@ FEED_META_KEY = "feed:{{{user_id}}}:meta"
 FEED_BIG_KEY = "feed:{{{user_id}}}:big"
 FEED_SEEN_KEY = "feed:{{{user_id}}}:seen"
 FEED_LOCK_KEY = "feed:{{{user_id}}}:lock"
+FEED_UPDATE_LOCK_KEY = "feed:{{{user_id}}}:update-lock"
 CREATOR_VIDEOS_KEY = "creator:{{{creator_id}}}:videos"
 BIG_CREATORS_KEY = "creators:big"
 TRENDING_CURRENT_KEY = "trending:current"
@@ -254,6 +256,11 @@ def acquire_rebuild_lock(*, user_id: int, seconds: float) -> bool:
 
 def release_rebuild_lock(*, user_id: int) -> None:
     client().delete(FEED_LOCK_KEY.format(user_id=user_id))
+
+
+def feed_update_lock(*, user_id: int, seconds: float = 30.0):
+    """A lock (context manager) that serialises follow merges and removals for one user."""
+    return client().lock(FEED_UPDATE_LOCK_KEY.format(user_id=user_id), timeout=seconds, blocking_timeout=seconds)
 
 
 def mark_seen(*, user_id: int, video_id: str) -> None:

@@ -4,6 +4,7 @@ a real Celery worker process, and API clients."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -179,9 +180,10 @@ def worker_env() -> dict[str, str]:
 class WorkerProcess:
     """A real ``celery worker`` subprocess on the test broker."""
 
-    def __init__(self, log_path: Path, concurrency: int = 2):
+    def __init__(self, log_path: Path, concurrency: int = 2, extra_env: dict[str, str] | None = None):
         self.log_path = log_path
         self.concurrency = concurrency
+        self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -208,9 +210,10 @@ class WorkerProcess:
                 f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
             ],
             cwd=REPO,
-            env=worker_env(),
+            env=worker_env() | self.extra_env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill_all() reaches the pool too
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -220,6 +223,12 @@ class WorkerProcess:
                 raise RuntimeError(f"worker exited: {self.log_path.read_text()[-2000:]}")
             time.sleep(0.2)
         raise TimeoutError(f"worker not ready: {self.log_path.read_text()[-2000:]}")
+
+    def kill_all(self) -> None:
+        """SIGKILL the worker and its pool processes at once (a crashed machine)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -217,13 +217,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # Sweep for messages of dead workers every N seconds (kombu's default is ~100 s).
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10),
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
-CELERY_TASK_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT_SECONDS - 60
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_VISIBILITY_TIMEOUT_SECONDS - 90
+# A task must end well inside the visibility timeout, or it would be delivered again
+# while still running.
+CELERY_TASK_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT_SECONDS * 0.9)
+CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT_SECONDS * 0.8)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # A takedown must not wait behind transcodes (exact names win over patterns).
+    "videos.tasks.video_quarantine_sync": {"queue": "default"},
     "videos.tasks.*": {"queue": "media"},
     "feed.tasks.fanout_*": {"queue": "fanout"},
 }
@@ -394,6 +401,8 @@ def _every(seconds: float, *, expires: float | None = None) -> dict:
     return {"schedule": seconds, "options": {"expires": expires if expires is not None else seconds}}
 
 
+WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 30.0)
+
 CELERY_BEAT_SCHEDULE = {
     "activity-flush-counters": {"task": "activity.tasks.flush_counters", **_every(COUNTER_FLUSH_SECONDS)},
     "activity-recount-counters": {"task": "activity.tasks.recount_counters", **_every(3600.0, expires=1800.0)},
@@ -401,6 +410,6 @@ CELERY_BEAT_SCHEDULE = {
     "feed-recompute-trending": {"task": "feed.tasks.recompute_trending", **_every(TRENDING_INTERVAL_SECONDS)},
     "videos-delete-abandoned-uploads": {"task": "videos.tasks.delete_abandoned_uploads", **_every(900.0)},
     "videos-requeue-stuck-processing": {"task": "videos.tasks.requeue_stuck_processing", **_every(300.0)},
-    "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(30.0)},
+    "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(WORKER_HEARTBEAT_SECONDS)},
     "outbox-drain": {"task": "tiktok.tasks.drain_outbox", **_every(10.0)},
 }

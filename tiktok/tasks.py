@@ -6,13 +6,17 @@ from celery import shared_task
 from django.core.cache import caches
 
 WORKER_HEARTBEAT_KEY = "worker:heartbeat"
+WORKER_HEARTBEAT_COUNT_KEY = "worker:heartbeat:count"
 
 
 @shared_task(name="tiktok.tasks.worker_heartbeat")
 def worker_heartbeat() -> float:
     """Record that a worker consumed from the default queue (readyz reports its age)."""
     now = time.time()
-    caches["durable"].set(WORKER_HEARTBEAT_KEY, now, timeout=None)
+    durable = caches["durable"]
+    durable.set(WORKER_HEARTBEAT_KEY, now, timeout=None)
+    durable.get_or_set(WORKER_HEARTBEAT_COUNT_KEY, 0, timeout=None)
+    durable.incr(WORKER_HEARTBEAT_COUNT_KEY)  # how many beat ticks ran (one beat at a time)
     return now
 
 

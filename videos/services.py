@@ -46,7 +46,7 @@ CLEANUP_BATCH_SIZE = 200
 POSTER_NAME = "poster.jpg"
 MASTER_KEY = "processed/{video_id}/master-{names}.m3u8"
 RENDITION_PREFIX = "processed/{video_id}/{name}/"
-_LOCK_KINDS = ("process", "renditions")
+_LOCK_KINDS = ("process", "renditions", "quarantine")
 
 
 @dataclass(frozen=True)
@@ -401,6 +401,8 @@ def _processing_publish(video_id: uuid.UUID, processed: ProcessedMedia) -> None:
             from feed import services as feed_services
 
             feed_services.video_published(video_id=video.id)
+        else:
+            _enqueue_quarantine_sync(video.id)  # taken down while it was processing
         if processed.pending:
             _enqueue("video_add_renditions", str(video.id))
 
@@ -453,6 +455,8 @@ def video_add_renditions(*, video_id) -> None:
             locked.hls_master_key = master_key
             locked.save(update_fields=["renditions", "hls_master_key", "updated_at"])
             video_cards_invalidate([video_id])
+            if locked.moderation != Moderation.VISIBLE:
+                _enqueue_quarantine_sync(video_id)  # taken down while these were made
 
 
 def video_delete_objects(*, video_id, owner_id: int | None) -> None:
@@ -473,6 +477,7 @@ def video_delete_objects(*, video_id, owner_id: int | None) -> None:
     if owner_id is not None:
         store.delete(store.original_key(owner_id=owner_id, video_id=video_id))
     store.delete_prefix(store.processed_prefix(video_id=video_id))
+    store.delete_prefix(store.quarantine_prefix(video_id=video_id))
 
 
 # --- Owner edits ----------------------------------------------------------------------
@@ -507,12 +512,34 @@ def video_delete(*, video_id, owner) -> None:
 # --- Moderation -----------------------------------------------------------------------
 
 
-def video_set_moderation(*, video: Video, moderation: str, actor=None) -> Video:
-    """Set a video's moderation state; feeds follow (withdraw or publish again)."""
+_MODERATION_AUDIT_ACTIONS = {
+    Moderation.HIDDEN: "video_hide",
+    Moderation.REMOVED: "video_remove",
+    Moderation.VISIBLE: "video_restore",
+}
+
+
+def video_set_moderation(
+    *, video: Video, moderation: str, actor=None, reason: str = "", final: bool | None = None
+) -> Video:
+    """Set a video's moderation state; feeds follow (withdraw or publish again).
+
+    A moderator's decision (``actor`` given; ``final`` overrides) is final: it sets
+    ``moderation_final``, so reports no longer hide the video automatically. Every change
+    and every moderator decision is written to the audit log with ``reason``. Leaving
+    ``visible`` (or returning to it) also moves the video's objects into (out of)
+    quarantine in the background, so its playback URLs stop (start) working.
+    """
+    from tiktok.audit import audit_record
+
     if moderation not in Moderation.values:
         raise ApplicationError(
             "Unknown moderation state.", fields={"moderation": [f"One of {', '.join(Moderation.values)}."]}
         )
+    final = actor is not None if final is None else final
+    reason = (reason or "").strip()
+    if actor is not None and not reason:
+        raise ApplicationError("A reason is required.", fields={"reason": ["This field is required."]})
     from feed import services as feed_services
 
     with transaction.atomic():
@@ -520,19 +547,89 @@ def video_set_moderation(*, video: Video, moderation: str, actor=None) -> Video:
         if locked is None:
             raise NotFoundError("No such video.")
         previous = locked.moderation
+        fields = []
         if previous != moderation:
             locked.moderation = moderation
-            locked.save(update_fields=["moderation", "updated_at"])
+            fields.append("moderation")
+        if final and not locked.moderation_final:
+            locked.moderation_final = True
+            fields.append("moderation_final")
+        if fields:
+            locked.save(update_fields=[*fields, "updated_at"])
+        if previous != moderation:
             video_cards_invalidate([locked.id])
             if previous == Moderation.VISIBLE:
                 feed_services.video_withdrawn(video_id=locked.id, owner_id=locked.owner_id)
             elif moderation == Moderation.VISIBLE and locked.status == VideoStatus.READY:
                 feed_services.video_published(video_id=locked.id)
+            if (previous == Moderation.VISIBLE) != (moderation == Moderation.VISIBLE):
+                _enqueue_quarantine_sync(locked.id)
             logger.info(
                 "video %s moderation %s -> %s by %s", locked.id, previous, moderation, getattr(actor, "pk", None)
             )
+        if previous != moderation or actor is not None:
+            audit_record(
+                actor=actor,
+                action=_MODERATION_AUDIT_ACTIONS[moderation],
+                target=locked,
+                reason=reason,
+                changes={"moderation": [previous, moderation], "final": locked.moderation_final},
+            )
     video.moderation = locked.moderation
+    video.moderation_final = locked.moderation_final
     return locked
+
+
+def _enqueue_quarantine_sync(video_id: uuid.UUID) -> None:
+    from tiktok.outbox import enqueue_on_commit
+    from videos import tasks
+
+    enqueue_on_commit(tasks.video_quarantine_sync, str(video_id))
+
+
+class QuarantineBusyError(store.StoreUnavailableError):
+    """Another task is moving this video's objects; the task retries."""
+
+    code = "quarantine_busy"
+
+
+def video_quarantine_sync(*, video_id) -> str:
+    """Move a video's objects into or out of ``quarantine/<video_id>/`` to match its state.
+
+    Processed objects are public (HLS players cannot carry a signature to segments), so
+    a takedown must take them away from their public keys: a ready video that is not
+    visible has its original and processed objects moved under the private quarantine
+    prefix; a visible one has them moved back (processed ones public again). Keys in
+    the row never change. Idempotent and driven by the row's current state, so tasks for
+    a quick hide-then-restore converge; a gone or failed video's quarantine is deleted.
+    Returns what it did: "quarantined", "restored", "deleted" or "nothing".
+    """
+    video_id = uuid.UUID(str(video_id))
+    with _advisory_lock("quarantine", video_id) as acquired:
+        if not acquired:
+            raise QuarantineBusyError("The video's objects are being moved; try again shortly.")
+        with db_router.use_primary():
+            video = Video.objects.filter(id=video_id).first()
+        quarantine = store.quarantine_prefix(video_id=video_id)
+        if video is None or video.status == VideoStatus.FAILED:
+            return "deleted" if store.delete_prefix(quarantine) else "nothing"
+        if video.moderation == Moderation.VISIBLE:
+            keys = store.list_keys(quarantine)
+            for key in keys:
+                destination = key[len(quarantine) :]
+                store.move(key, destination, public=destination.startswith(store.processed_prefix(video_id=video_id)))
+            if keys and video.status == VideoStatus.READY:
+                # Renditions that could not be made while the original was away.
+                _enqueue("video_add_renditions", str(video_id))
+            return "restored" if keys else "nothing"
+        if video.status != VideoStatus.READY:
+            # Processing still needs the original; publishing enqueues this task again.
+            return "nothing"
+        keys = store.list_keys(video.original_key) + store.list_keys(store.processed_prefix(video_id=video_id))
+        for key in keys:
+            store.move(key, quarantine + key, public=False)
+        logger.info("video %s: %s objects quarantined", video_id, len(keys))
+        return "quarantined" if keys else "nothing"
 
 
 # --- Housekeeping (beat) --------------------------------------------------------------

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 ORIGINAL_KEY = "originals/{owner_id}/{video_id}"
 PROCESSED_PREFIX = "processed/{video_id}/"
+# Where a taken-down video's objects wait (private), each under its own key:
+# ``quarantine/<video_id>/processed/<video_id>/...`` and ``.../originals/<owner>/<video_id>``.
+QUARANTINE_PREFIX = "quarantine/{video_id}/"
 
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -62,6 +65,10 @@ def original_key(*, owner_id: int, video_id) -> str:
 
 def processed_prefix(*, video_id) -> str:
     return PROCESSED_PREFIX.format(video_id=video_id)
+
+
+def quarantine_prefix(*, video_id) -> str:
+    return QUARANTINE_PREFIX.format(video_id=video_id)
 
 
 def _bucket() -> str:
@@ -157,3 +164,33 @@ def delete_prefix(prefix: str) -> int:
                 Bucket=_bucket(), Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
             )
     return len(keys)
+
+
+def move(source: str, destination: str, *, public: bool) -> None:
+    """Move an object (copy, then delete the source), keeping its type and headers.
+
+    ``public`` gives the copy the processed-object ACL (see
+    ``DEFAULT_PROCESSED_OBJECT_ACL``); otherwise it is private. Safe to repeat after a
+    crash between the copy and the delete.
+    """
+    args = {}
+    acl = getattr(settings, "VIDEO_PROCESSED_OBJECT_ACL", DEFAULT_PROCESSED_OBJECT_ACL)
+    if public and acl:
+        args["ACL"] = acl
+    with _translate_errors("move an object", source):
+        s3_client().copy_object(
+            Bucket=_bucket(),
+            Key=destination,
+            CopySource={"Bucket": _bucket(), "Key": source},
+            MetadataDirective="COPY",
+            **args,
+        )
+    delete(source)
+
+
+def presigned_get(key: str, *, expires_in: int) -> str:
+    """A short-lived signed GET, readable whatever the object's ACL (admin previews)."""
+    with _translate_errors("sign a download", key):
+        return s3_client().generate_presigned_url(
+            "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=expires_in
+        )

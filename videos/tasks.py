@@ -41,6 +41,11 @@ def video_delete_objects(video_id: str, owner_id: int | None) -> None:
     services.video_delete_objects(video_id=video_id, owner_id=owner_id)
 
 
+@shared_task(name="videos.tasks.video_quarantine_sync", **_RETRY_TRANSIENT)
+def video_quarantine_sync(video_id: str) -> str:
+    return services.video_quarantine_sync(video_id=video_id)
+
+
 @shared_task(name="videos.tasks.delete_abandoned_uploads", **_RETRY_TRANSIENT)
 def delete_abandoned_uploads() -> int:
     return services.delete_abandoned_uploads()

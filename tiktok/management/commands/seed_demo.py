@@ -24,6 +24,9 @@ DEMO_FOLLOWS = [
     ("dave", "carol"),
     ("bob", "carol"),
 ]
+# A reported video for the moderation demo: (owner, caption) reported by these users.
+DEMO_REPORTED = ("bob", "60-second omelette")
+DEMO_REPORTS = [("alice", "spam", "Links to a shady shop."), ("carol", "spam", ""), ("dave", "misinformation", "")]
 DEMO_CLIPS = {
     "alice": [("Kickflip practice #skate", "testsrc2"), ("Golden hour", "smptebars")],
     "bob": [("60-second omelette", "testsrc")],
@@ -55,6 +58,7 @@ class Command(BaseCommand):
         self._follows(users)
         self._moderator()
         self._videos(users)
+        self._reports(users)
         self.stdout.write(self.style.SUCCESS("demo data ready"))
 
     def _follows(self, users):
@@ -86,3 +90,24 @@ class Command(BaseCommand):
                 if caption not in existing:
                     create_demo_video(owner=owner, caption=caption, pattern=pattern)
                     self.stdout.write(f"uploaded demo clip {caption!r} for {username}")
+
+    def _reports(self, users):
+        """Open reports on one demo video, so the report queue has something to show.
+
+        Written directly (not through ``video_report_create``): the clip may still be
+        processing in the worker, and the demo wants the queue filled either way.
+        """
+        from activity.models import Report, ReportStatus
+        from videos.models import Video
+
+        owner, caption = DEMO_REPORTED
+        video = Video.objects.filter(owner=users[owner], caption=caption).first()
+        if video is None:
+            return
+        for reporter, reason, details in DEMO_REPORTS:
+            Report.objects.get_or_create(
+                reporter=users[reporter],
+                video=video,
+                status=ReportStatus.OPEN,
+                defaults={"reason": reason, "details": details},
+            )

@@ -1,0 +1,82 @@
+"""Admin actions that ask for a reason before they run (moderation).
+
+``reason_action`` turns ``perform(modeladmin, request, obj, reason)`` into an admin
+action: the first POST (from the changelist) shows a confirmation page listing the
+selected objects with a required reason field; submitting it runs ``perform`` once per
+object. ``perform`` calls a service, which writes the change and its audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from tiktok.exceptions import ApplicationError
+
+REASON_MAX_LENGTH = 300
+CONFIRM_FIELD = "confirm_reason"
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "autofocus": True}),
+        help_text="Recorded in the audit log with your name and the time.",
+    )
+
+
+def reason_action(
+    *,
+    name: str,
+    description: str,
+    permissions: tuple[str, ...],
+    perform: Callable,
+    done: str,
+    confirm: str | None = None,
+):
+    """An admin action that asks for a reason, then calls ``perform`` for each selected object.
+
+    ``name`` is the attribute the action is assigned to on the ModelAdmin (and listed
+    under in ``actions``); ``done`` is the message after success, formatted with ``count``.
+    """
+
+    @admin.action(description=description, permissions=permissions)
+    def action(modeladmin, request, queryset):
+        form = ReasonForm(request.POST if request.POST.get(CONFIRM_FIELD) else None)
+        objects = list(queryset)
+        if form.is_bound and form.is_valid():
+            succeeded = 0
+            for obj in objects:
+                try:
+                    perform(modeladmin, request, obj, form.cleaned_data["reason"])
+                except ApplicationError as exc:
+                    modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+                else:
+                    succeeded += 1
+            if succeeded:
+                modeladmin.message_user(request, done.format(count=succeeded), messages.SUCCESS)
+            return None  # back to the changelist
+        opts = modeladmin.model._meta
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": description,
+            "subtitle": None,
+            "opts": opts,
+            "app_label": opts.app_label,
+            "objects": objects,
+            "form": form,
+            "action_name": action.__name__,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "confirm_field": CONFIRM_FIELD,
+            "confirm_label": confirm or description,
+            "media": modeladmin.media,
+        }
+        request.current_app = modeladmin.admin_site.name
+        return TemplateResponse(request, "admin/moderation/reason_confirmation.html", context)
+
+    action.__name__ = name
+    return action
