@@ -38,6 +38,10 @@ run: migrate
 test: up
 	@$(STACK_ENV) && $(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Fault injection and soak (RELIABILITY.md): stops and kills real services and workers.
+chaos: up
+	@$(STACK_ENV) && $(VENV)/bin/pytest -m chaos -rA --durations=0 $(PYTEST_ARGS)
+
 lint: venv
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
