@@ -305,7 +305,7 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
     items: list[dict] = []
     fetch = limit * 2 + 5
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
-        built, entries, touch = store.read_page(
+        built, entries, touch, seen = store.read_page(
             user_id=user_id, max_score=before.score if before else None, count=fetch, today=_today()
         )
         if not built:
@@ -320,21 +320,25 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
             entries = [entry for entry in entries if entry.sort_key() < before.sort_key()]
         if not entries:
             break
-        seen = store.seen_among(user_id=user_id, video_ids=[entry.video_id for entry in entries])
-        wanted = [entry for entry in entries if entry.video_id not in seen]
-        cards = {card["id"]: card for card in video_cards(video_ids=[e.video_id for e in wanted], viewer=viewer)}
-        for entry in entries:
-            before = entry
-            card = cards.get(entry.video_id)
-            if card is not None:
-                items.append(card)
-                if len(items) == limit:
-                    store.count("hits")
-                    metrics.count_feed_event("hit")
-                    return FeedPage(items=items, next_cursor=Cursor(kind="f", entry=entry).encode(), source="following")
+        # Hydrate only as many cards as the page still needs (plus a little slack for
+        # hidden or removed ones), chunk by chunk.
+        start = 0
+        while start < len(entries):
+            chunk = entries[start : start + limit - len(items) + 2]
+            start += len(chunk)
+            wanted = [entry.video_id for entry in chunk if entry.video_id not in seen]
+            cards = {card["id"]: card for card in video_cards(video_ids=wanted, viewer=viewer)} if wanted else {}
+            for entry in chunk:
+                before = entry
+                card = cards.get(entry.video_id)
+                if card is not None:
+                    items.append(card)
+                    if len(items) == limit:
+                        metrics.count_feed_event("hit")
+                        next_cursor = Cursor(kind="f", entry=entry).encode()
+                        return FeedPage(items=items, next_cursor=next_cursor, source="following")
         if len(entries) < fetch:
             break  # Redis has nothing older: continue in SQL
-    store.count("hits")
     metrics.count_feed_event("hit")
     rest = _sql_page(viewer=viewer, before=before, limit=limit - len(items), seen=None) if len(items) < limit else None
     if rest is not None:

@@ -80,13 +80,14 @@ end
 return added
 """
 
-# One round trip for a page: whether the feed is built, its entries below the cursor,
-# and the matching entries of every big creator the user follows. On the first read of a
-# day it also renews the feed's expiry and says so (touch = 1), so the caller records the
-# user as active. (It reads creator keys it is not given in KEYS: fine on one Redis; on
-# Redis Cluster the creator sets would need to be read in a second call.)
-# KEYS: feed, meta, big; ARGV: max score (inclusive, or +inf), count, creator key template,
-# ttl seconds, today.
+# One round trip for a page: whether the feed is built, its entries below the cursor, the
+# matching entries of every big creator the user follows, and which of them the user has
+# already watched. It counts the read as a hit, and on the first read of a day renews the
+# feed's expiry and says so (touch = 1), so the caller records the user as active. (It
+# reads creator and stats keys it is not given in KEYS: fine on one Redis; on Redis
+# Cluster those would need a second call.)
+# KEYS: feed, meta, big, seen; ARGV: max score (inclusive, or +inf), count, creator key
+# template, ttl seconds, today, stats key.
 _READ_PAGE = """
 local built = redis.call('EXISTS', KEYS[2])
 local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
@@ -97,13 +98,22 @@ for _, creator in ipairs(creators) do
   local rows = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
   for _, value in ipairs(rows) do table.insert(merged, value) end
 end
-local touch = 0
-if built == 1 and redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[5] then
-  redis.call('HSET', KEYS[2], 'read_day', ARGV[5])
-  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-  touch = 1
+local seen = {}
+for _, rows in ipairs({own, merged}) do
+  for i = 1, #rows, 2 do
+    if redis.call('ZSCORE', KEYS[4], rows[i]) then table.insert(seen, rows[i]) end
+  end
 end
-return {built, own, merged, touch}
+local touch = 0
+if built == 1 then
+  redis.call('HINCRBY', ARGV[6], 'hits', 1)
+  if redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[5] then
+    redis.call('HSET', KEYS[2], 'read_day', ARGV[5])
+    for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+    touch = 1
+  end
+end
+return {built, own, merged, touch, seen}
 """
 
 
@@ -128,23 +138,34 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def read_page(*, user_id: int, max_score: int | None, count: int, today: str) -> tuple[bool, list[Entry], bool]:
+def read_page(
+    *, user_id: int, max_score: int | None, count: int, today: str
+) -> tuple[bool, list[Entry], bool, set[str]]:
     """Entries with score <= ``max_score`` from the user's feed and followed big creators.
 
-    Returns (built, entries newest first and deduplicated, first read today). ``built``
-    is False when the feed must be rebuilt.
+    Returns (built, entries newest first and deduplicated, first read today, ids among
+    them the user has already watched). ``built`` is False when the feed must be rebuilt.
     """
     creator_template = CREATOR_VIDEOS_KEY.format(creator_id="<id>")
-    built, own, merged, touch = _script(_READ_PAGE)(
+    built, own, merged, touch, seen = _script(_READ_PAGE)(
         keys=[
             FEED_KEY.format(user_id=user_id),
             FEED_META_KEY.format(user_id=user_id),
             FEED_BIG_KEY.format(user_id=user_id),
+            FEED_SEEN_KEY.format(user_id=user_id),
         ],
-        args=["+inf" if max_score is None else max_score, count, creator_template, feed_ttl_seconds(), today],
+        args=[
+            "+inf" if max_score is None else max_score,
+            count,
+            creator_template,
+            feed_ttl_seconds(),
+            today,
+            STATS_KEY,
+        ],
     )
     entries = {entry.video_id: entry for entry in _pairs(own) + _pairs(merged)}
-    return bool(built), sorted(entries.values(), key=Entry.sort_key, reverse=True), bool(touch)
+    ordered = sorted(entries.values(), key=Entry.sort_key, reverse=True)
+    return bool(built), ordered, bool(touch), {_text(video_id) for video_id in seen}
 
 
 def write_feed(*, user_id: int, entries: Iterable[Entry], big_creator_ids: Iterable[int]) -> None:

@@ -53,6 +53,7 @@ class Scope:
     wrote: bool = False
     write_lsn: int | None = None
     force_primary: int = 0
+    primary_ok: bool | None = None
     replicas: dict[str, ReplicaState] = field(default_factory=dict)
 
 
@@ -172,7 +173,9 @@ def check_replica(alias: str) -> ReplicaState:
             cursor.execute(
                 "SELECT pg_is_in_recovery(),"
                 " (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,"
-                " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+                # Replayed all it received (or not streaming: primary down) = no lag.
+                " CASE WHEN pg_last_wal_receive_lsn() IS NULL"
+                " OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
                 " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
             )
             in_recovery, replay_lsn, lag = cursor.fetchone()
@@ -216,13 +219,47 @@ def choose_read_alias() -> str:
         return PRIMARY
     now = time.monotonic()
     candidates = [alias for alias in replica_aliases() if _down_until.get(alias, 0) <= now]
+    if not candidates:
+        return PRIMARY
     random.shuffle(candidates)
     required = state.required_lsn if state is not None else None
+    behind = None
     for alias in candidates:
         replica = replica_state(alias)
         if replica.healthy and (required is None or replica.replay_lsn >= required):
             return alias
+        if replica.healthy:
+            behind = alias
+    if behind is not None and not primary_available():
+        # The reader's last write is not on the replica yet, but the primary is down: a
+        # slightly stale read beats a failed one.
+        return behind
     return PRIMARY
+
+
+def primary_available() -> bool:
+    """Whether the primary answers (checked at most once a scope; failures remembered)."""
+    state = _scope.get()
+    if state is not None and state.primary_ok is not None:
+        return state.primary_ok
+    if _down_until.get(PRIMARY, 0) > time.monotonic():
+        ok = False
+    else:
+        try:
+            with connections[PRIMARY].cursor() as cursor:
+                cursor.execute("SELECT 1")
+            ok = True
+        except Exception:  # noqa: BLE001 - any failure means it cannot serve now
+            logger.warning("primary unreachable; pinned reads fall back to a replica")
+            try:
+                connections[PRIMARY].close()
+            except Exception:  # noqa: BLE001, S110 - already broken
+                pass
+            _down_until[PRIMARY] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
+            ok = False
+    if state is not None:
+        state.primary_ok = ok
+    return ok
 
 
 def mark_write() -> None:

@@ -110,7 +110,7 @@ def api_exception_handler(exc: Exception, context) -> Response:
 
     unavailable = _unavailable(exc)
     if unavailable is not None:
-        logger.warning("service unavailable: %s", exc)
+        logger.warning("service unavailable: %s", exc, exc_info=True)
         response = Response(error_body(*unavailable), status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response["Retry-After"] = "5"
         return response

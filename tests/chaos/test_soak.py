@@ -43,6 +43,7 @@ def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
     for creator in creators:
         for _ in range(3):
             VideoFactory(owner=creator)
+    counters.counter_recount()  # the factories wrote rows, not counters: start exact
     wait_for_replica_to_catch_up()
     tokens = {user.pk: client_for(user)._credentials["HTTP_AUTHORIZATION"] for user in users}
     app.conf.task_always_eager = False
@@ -124,7 +125,7 @@ def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
     for user in users:
         if not store.feed_exists(user_id=user.pk):
             continue
-        built, entries, _ = store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
+        built, entries, _, _ = store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
         in_feed = {entry.video_id for entry in entries}
         followed = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
         expected = {
