@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--sample", type=int, default=200, help="how many recently active users to inspect")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")
 
-    def handle(self, *args, sample: int, json: bool = False, **options):
+    def handle(self, *args, sample: int, as_json: bool = False, **options):
         user_ids = list(
             User.objects.filter(last_seen_at__isnull=False)
             .order_by("-last_seen_at")
