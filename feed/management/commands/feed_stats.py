@@ -1,5 +1,7 @@
 """Feed figures: sizes and memory of a sample of feeds, and the read hit rate."""
 
+import json
+
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
