@@ -13,7 +13,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 from activity.models import Comment, CommentState, Favorite, Follow, Like, Report, ReportStatus, View
 from tiktok.admin_actions import reason_action
 from tiktok.models import ReportedComment
-from videos.admin import reasons_summary
+from videos.admin import OpenReportInline, reasons_summary
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -207,25 +207,8 @@ class ReportAdmin(admin.ModelAdmin):
         return False
 
 
-class OpenCommentReportInline(admin.TabularInline):
-    model = Report
+class OpenCommentReportInline(OpenReportInline):
     fk_name = "comment"
-    verbose_name = "open report"
-    verbose_name_plural = "open reports"
-    fields = ("created_at", "reporter", "reason", "details")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=ReportStatus.OPEN).select_related("reporter")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _decide_comment(state: str):

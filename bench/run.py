@@ -164,7 +164,7 @@ def wait_for_replica(database: str, timeout: float) -> float:
     """Block until the replica has replayed the primary's current WAL position."""
     started = reported = time.monotonic()
     with pg(f"{PRIMARY}/{database}") as primary:
-        target = primary.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0]
+        target = primary.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn").fetchone()[0]
     while True:
         try:
             with pg(f"{REPLICA}/{database}", connect_timeout=2) as replica:
@@ -385,21 +385,10 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
 
 
 def store_contains(user_ids: list[int], video_id: str) -> int:
-    """How many of the users' feeds hold ``video_id`` (bench verification, read-only).
-
-    feed/store.py has no membership read: see BENCHMARKS.md for the function proposed
-    there; until then this reads the keys through the store's own template and client.
-    """
+    """How many of the users' feeds hold ``video_id``."""
     from feed import store
 
-    found = 0
-    client = store.client()
-    for start in range(0, len(user_ids), 10_000):
-        pipe = client.pipeline(transaction=False)
-        for user_id in user_ids[start : start + 10_000]:
-            pipe.zscore(store.FEED_KEY.format(user_id=user_id), video_id)
-        found += sum(score is not None for score in pipe.execute())
-    return found
+    return store.feeds_containing(user_ids=user_ids, video_id=video_id)
 
 
 def queues_drained(broker) -> bool:

@@ -17,6 +17,7 @@ import binascii
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -110,15 +111,18 @@ def _published_entry(video_id: str) -> tuple[Entry, int, int] | None:
     return Entry(score=selectors.score_of(published_at), video_id=str(video_id)), owner_id, followers
 
 
-def fanout_plan(*, video_id: str) -> list[list[int]]:
-    """Decide how a published video reaches feeds; returns follower batches to push to.
+def fanout_plan(*, video_id: str) -> Iterator[list[int]]:
+    """Decide how a published video reaches feeds; yields follower batches to push to.
+
+    Batches are yielded as they are read (keyset order), so workers start pushing the
+    first batch while later ones are still being read.
 
     Big creators are not fanned out: their video goes to their own recent-videos set,
     which followers' pages merge at read time.
     """
     found = _published_entry(video_id)
     if found is None:
-        return []
+        return
     entry, owner_id, followers = found
     if followers >= settings.BIG_CREATOR_FOLLOWERS:
         first_time = not store.is_big_creator_known(creator_id=owner_id)
@@ -129,8 +133,8 @@ def fanout_plan(*, video_id: str) -> list[list[int]]:
 
             for batch in selectors.follower_id_batches(creator_id=owner_id, batch_size=settings.FANOUT_BATCH_SIZE):
                 tasks.fanout_big_creator_followers.delay(owner_id, batch)
-        return []
-    return list(selectors.follower_id_batches(creator_id=owner_id, batch_size=settings.FANOUT_BATCH_SIZE))
+        return
+    yield from selectors.follower_id_batches(creator_id=owner_id, batch_size=settings.FANOUT_BATCH_SIZE)
 
 
 def fanout_batch(*, video_id: str, follower_ids: list[int]) -> int:

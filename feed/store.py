@@ -301,6 +301,17 @@ def seen_among(*, user_id: int, video_ids: Sequence[str]) -> set[str]:
     return {video_id for video_id, score in zip(video_ids, scores, strict=True) if score is not None}
 
 
+def feeds_containing(*, user_ids: Sequence[int], video_id: str) -> int:
+    """How many of the users' feeds hold ``video_id`` (pipelined ZSCORE; checks and bench)."""
+    found = 0
+    for start in range(0, len(user_ids), 10_000):
+        pipe = client().pipeline(transaction=False)
+        for user_id in user_ids[start : start + 10_000]:
+            pipe.zscore(FEED_KEY.format(user_id=user_id), video_id)
+        found += sum(score is not None for score in pipe.execute())
+    return found
+
+
 def feed_size(*, user_id: int) -> int:
     return int(client().zcard(FEED_KEY.format(user_id=user_id)))
 

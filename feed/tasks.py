@@ -19,10 +19,11 @@ RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": True, "retry_jitter": True
 
 @shared_task(name="feed.tasks.fanout_video", **RETRY)
 def fanout_video(video_id: str) -> int:
-    batches = services.fanout_plan(video_id=video_id)
-    for batch in batches:
+    count = 0
+    for batch in services.fanout_plan(video_id=video_id):
         fanout_batch.delay(video_id, batch)
-    return len(batches)
+        count += 1
+    return count
 
 
 @shared_task(name="feed.tasks.fanout_batch", **RETRY)
