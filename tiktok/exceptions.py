@@ -110,7 +110,7 @@ def api_exception_handler(exc: Exception, context) -> Response:
 
     unavailable = _unavailable(exc)
     if unavailable is not None:
-        logger.warning("service unavailable: %s", exc, exc_info=True)
+        logger.warning("service unavailable: %s", exc)
         response = Response(error_body(*unavailable), status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response["Retry-After"] = "5"
         return response
