@@ -11,46 +11,34 @@ from django.contrib import admin
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q
 
 from activity.models import Comment, CommentState, Favorite, Follow, Like, Report, ReportStatus, View
+from tiktok.admin import ReadOnlyAdmin
 from tiktok.admin_actions import reason_action
 from tiktok.models import ReportedComment
 from videos.admin import OpenReportInline, reasons_summary
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the API's services only; the admin shows them."""
+class RelationAdmin(ReadOnlyAdmin):
+    """Rows written by the API's services only; the admin lists them, newest first."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    list_filter = ("created_at",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    list_per_page = 100
+    show_full_result_count = False
 
 
 @admin.register(Follow)
-class FollowAdmin(ReadOnlyAdmin):
+class FollowAdmin(RelationAdmin):
     list_display = ("id", "follower", "followee", "created_at")
-    list_filter = ("created_at",)
     search_fields = ("follower__username", "followee__username")
     list_select_related = ("follower", "followee")
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    list_per_page = 100
-    show_full_result_count = False
 
 
 @admin.register(Like)
-class LikeAdmin(ReadOnlyAdmin):
+class LikeAdmin(RelationAdmin):
     list_display = ("id", "user", "video", "created_at")
-    list_filter = ("created_at",)
     search_fields = ("user__username", "video__caption")
     list_select_related = ("user", "video")
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    list_per_page = 100
-    show_full_result_count = False
 
 
 @admin.register(Favorite)
@@ -59,15 +47,10 @@ class FavoriteAdmin(LikeAdmin):
 
 
 @admin.register(View)
-class ViewAdmin(ReadOnlyAdmin):
+class ViewAdmin(RelationAdmin):
     list_display = ("id", "viewer", "video", "watched_ms", "created_at")
-    list_filter = ("created_at",)
     search_fields = ("viewer__username",)
     list_select_related = ("viewer", "video")
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    list_per_page = 100
-    show_full_result_count = False
 
 
 def _comment_state(state: str):

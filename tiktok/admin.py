@@ -8,6 +8,8 @@ from tiktok.models import AuditEntry, OutboxMessage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services; the admin shows them."""
+
     def has_add_permission(self, request) -> bool:
         return False
 
