@@ -45,13 +45,16 @@ chaos: up
 lint: venv
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/lint-imports
 
 format: venv
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
 # Load and fan-out benchmark (BENCHMARKS.md): seeds tiktok_bench_$(SIZE) when missing,
-# writes bench/results/latest.json. `make bench SIZE=small` for a quick run.
+# writes bench/results/latest.json. `make bench SIZE=small` for a quick run. bench/run.py
+# runs seed_bench, gunicorn and the workers with bench.settings (the only settings that
+# install the bench app and route its baseline endpoints).
 SIZE ?= large
 bench: up
 	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)

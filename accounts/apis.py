@@ -6,8 +6,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
-from accounts.serializers import ProfileOutput, profile_data
+from accounts import services
+from accounts.serializers import ProfileOutput
 from tiktok.throttles import AuthThrottle, WriteThrottle
 
 
@@ -83,17 +83,3 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, **data.validated_data)
         return Response(MeOutput(user).data | {"viewer": None})
-
-
-class UserDetailApi(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(responses={200: ProfileOutput})
-    def get(self, request, username: str):
-        from activity.selectors import following_ids
-
-        user = selectors.user_get_by_username(username=username)
-        viewer_following = None
-        if request.user.is_authenticated:
-            viewer_following = user.pk in following_ids(follower=request.user, user_ids=[user.pk])
-        return Response(profile_data(user, viewer_following=viewer_following))

@@ -1,8 +1,7 @@
-"""Writes for accounts: registration, login tokens, profile changes, suspension, roles."""
+"""Writes for accounts: registration, login tokens, profile changes, the suspension flag."""
 
 from __future__ import annotations
 
-from django.apps import apps as global_apps
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,9 +11,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import User
 from tiktok import db_router
-from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
-
-LOGIN_FAILURES_KEY = "login-failures:{kind}:{ident}"
+from tiktok.exceptions import ApplicationError, NotFoundError
+from tiktok.keys import LOGIN_FAILURES_KEY
 
 
 class LoginLockedError(ApplicationError):
@@ -103,30 +101,9 @@ def user_update_profile(*, user: User, display_name: str | None = None, bio: str
     return user
 
 
-# --- Moderation: suspension -----------------------------------------------------------
+# --- Suspension (the moderation app decides, audits and updates feeds) ---------------
 
 SUSPENSION_REASON_MAX_LENGTH = 300
-
-
-def _user_videos_follow(*, user_id: int, suspended: bool) -> None:
-    """Inside the suspension transaction: the user's videos leave feeds or return.
-
-    Reads drop them at once (the cached cards carry ``creator_suspended`` and are
-    invalidated here); the Redis feeds are purged or refilled by feed tasks after commit.
-    """
-    from feed import services as feed_services
-    from videos.models import Moderation, Video, VideoStatus
-    from videos.selectors import video_cards_invalidate
-
-    videos = list(Video.objects.filter(owner_id=user_id).values_list("id", "status", "moderation", "published_at"))
-    video_cards_invalidate([video_id for video_id, *_ in videos])
-    for video_id, status, moderation, published_at in videos:
-        if status != VideoStatus.READY or moderation != Moderation.VISIBLE or published_at is None:
-            continue  # not in any feed, and not to be put back in one
-        if suspended:
-            feed_services.video_withdrawn(video_id=video_id, owner_id=user_id)
-        else:
-            feed_services.video_published(video_id=video_id)
 
 
 def _locked_user(user: User) -> User:
@@ -136,107 +113,20 @@ def _locked_user(user: User) -> User:
     return locked
 
 
-def user_suspend(*, user: User, actor: User | None, reason: str) -> User:
-    """Suspend ``user``: no login, no writes, their videos leave feeds. Idempotent.
+def user_set_suspended(*, user: User, suspended: bool, reason: str = "") -> User:
+    """Suspend ``user`` (with ``reason``) or lift the suspension; a no-op if already so.
 
-    Staff accounts may only be suspended by a superuser, and nobody suspends themselves.
+    Suspending revokes the user's API tokens at once (authentication refuses suspended
+    users too). Only the row changes here: ``moderation.services`` checks who may do
+    it, writes the audit entry and takes the user's videos out of feeds.
     """
-    from tiktok.audit import audit_record
-    from tiktok.models import AuditAction
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("A reason is required.", fields={"reason": ["This field is required."]})
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDeniedError("You cannot suspend yourself.")
-    if (user.is_staff or user.is_superuser) and not (actor is not None and actor.is_superuser):
-        raise PermissionDeniedError("Only a superuser can suspend a staff account.")
     with transaction.atomic():
         locked = _locked_user(user)
-        if locked.suspended_at is None:
-            locked.suspended_at = timezone.now()
-            locked.suspension_reason = reason[:SUSPENSION_REASON_MAX_LENGTH]
+        if (locked.suspended_at is not None) != suspended:
+            locked.suspended_at = timezone.now() if suspended else None
+            locked.suspension_reason = reason.strip()[:SUSPENSION_REASON_MAX_LENGTH] if suspended else ""
             locked.save(update_fields=["suspended_at", "suspension_reason"])
-            # Existing API tokens stop working at once (authentication refuses them too).
-            Token.objects.filter(user_id=locked.pk).delete()
-            _user_videos_follow(user_id=locked.pk, suspended=True)
-            audit_record(actor=actor, action=AuditAction.USER_SUSPEND, target=locked, reason=reason)
+            if suspended:
+                Token.objects.filter(user_id=locked.pk).delete()
     user.suspended_at, user.suspension_reason = locked.suspended_at, locked.suspension_reason
     return locked
-
-
-def user_reinstate(*, user: User, actor: User | None, reason: str) -> User:
-    """Lift a suspension: the user may log in again and their videos return to feeds."""
-    from tiktok.audit import audit_record
-    from tiktok.models import AuditAction
-
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("A reason is required.", fields={"reason": ["This field is required."]})
-    with transaction.atomic():
-        locked = _locked_user(user)
-        if locked.suspended_at is not None:
-            previous = {"suspended_at": locked.suspended_at.isoformat(), "reason": locked.suspension_reason}
-            locked.suspended_at = None
-            locked.suspension_reason = ""
-            locked.save(update_fields=["suspended_at", "suspension_reason"])
-            _user_videos_follow(user_id=locked.pk, suspended=False)
-            audit_record(actor=actor, action=AuditAction.USER_REINSTATE, target=locked, reason=reason, changes=previous)
-    user.suspended_at, user.suspension_reason = locked.suspended_at, locked.suspension_reason
-    return locked
-
-
-# --- Roles ----------------------------------------------------------------------------
-
-MODERATORS_GROUP = "moderators"
-# (app_label, model, codename, name): exactly what the moderation workflow in the admin
-# needs. No change_user: a moderator cannot edit accounts, passwords or other staff.
-MODERATOR_PERMISSIONS = [
-    ("accounts", "user", "view_user", "Can view user"),
-    ("accounts", "user", "suspend_user", "Can suspend and reinstate users"),
-    ("videos", "video", "view_video", "Can view video"),
-    ("videos", "video", "moderate_video", "Can hide, remove and restore videos"),
-    ("activity", "comment", "view_comment", "Can view comment"),
-    ("activity", "comment", "change_comment", "Can change comment"),
-    ("activity", "report", "view_report", "Can view report"),
-    ("activity", "report", "change_report", "Can change report"),
-    ("tiktok", "reportedvideo", "view_reportedvideo", "Can view reported video"),
-    ("tiktok", "reportedcomment", "view_reportedcomment", "Can view reported comment"),
-    ("tiktok", "auditentry", "view_auditentry", "Can view audit entry"),
-]
-
-
-def moderators_group_ensure(*, apps=global_apps):
-    """Create the ``moderators`` group with exactly ``MODERATOR_PERMISSIONS`` (idempotent).
-
-    Creates missing permissions itself (``moderate_video`` is not declared on a model,
-    and default permissions only appear after the first ``migrate``), so it runs both
-    from the data migration (with historical ``apps``) and at run time.
-    """
-    content_type_model = apps.get_model("contenttypes", "ContentType")
-    permission_model = apps.get_model("auth", "Permission")
-    group_model = apps.get_model("auth", "Group")
-    permissions = []
-    for app_label, model, codename, name in MODERATOR_PERMISSIONS:
-        content_type, _ = content_type_model.objects.get_or_create(app_label=app_label, model=model)
-        permission, _ = permission_model.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": name}
-        )
-        permissions.append(permission)
-    group, _ = group_model.objects.get_or_create(name=MODERATORS_GROUP)
-    group.permissions.set(permissions)
-    return group
-
-
-def moderator_ensure(*, username: str, password: str) -> User:
-    """A staff account in the moderators group (created with ``password`` if missing)."""
-    with transaction.atomic():
-        group = moderators_group_ensure()
-        user = User.objects.filter(username__iexact=username).first()
-        if user is None:
-            user = User.objects.create_user(username=username, password=password, is_staff=True)
-        elif not user.is_staff:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-        user.groups.add(group)
-    return user

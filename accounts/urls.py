@@ -7,5 +7,4 @@ urlpatterns = [
     path("auth/login", apis.LoginApi.as_view(), name="auth-login"),
     path("auth/logout", apis.LogoutApi.as_view(), name="auth-logout"),
     path("me", apis.MeApi.as_view(), name="me"),
-    path("users/<str:username>", apis.UserDetailApi.as_view(), name="user-detail"),
 ]

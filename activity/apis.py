@@ -1,4 +1,4 @@
-"""Activity endpoints: follow, like, favorite, comment, report, view, and their lists.
+"""Activity endpoints: follow, like, favorite, comment, view, and their lists.
 
 One view per resource path; each method parses input, calls one service or selector
 and serializes. Errors are raised by services and shaped by the exception handler.
@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get_by_username
+from accounts.serializers import ProfileOutput, profile_data
 from activity import selectors, services
-from activity.models import ReportReason
 from activity.serializers import (
     ActivityVideoPageOutput,
     CommentOutput,
@@ -21,12 +21,13 @@ from activity.serializers import (
     FollowStateOutput,
     FollowUserPageOutput,
     LikeStateOutput,
-    ReportOutput,
-    ViewRecordOutput,
 )
 from tiktok.pagination import page_limit
 from tiktok.throttles import WriteThrottle
+from videos import selectors as video_selectors
+from videos import services as video_services
 from videos.selectors import video_get_public
+from videos.serializers import VideoCardOutput, VideoCardPageOutput
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="next_cursor of the previous page."),
@@ -188,65 +189,96 @@ class CommentDeleteApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# --- Reports --------------------------------------------------------------------------
-
-
-class ReportCreateInput(serializers.Serializer):
-    reason = serializers.ChoiceField(choices=ReportReason.choices)
-    details = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
-
-
-def _report_response(result: services.ReportResult) -> Response:
-    return Response(
-        ReportOutput(result.report).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
-    )
-
-
-class VideoReportApi(APIView):
-    """Report a video: 201 the first time, 200 with the same open report on a repeat."""
-
-    permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteThrottle]
-
-    @extend_schema(request=ReportCreateInput, responses={201: ReportOutput, 200: ReportOutput})
-    def post(self, request, video_id: str):
-        data = ReportCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return _report_response(
-            services.video_report_create(reporter=request.user, video_id=video_id, **data.validated_data)
-        )
-
-
-class CommentReportApi(APIView):
-    """Report a comment: 201 the first time, 200 with the same open report on a repeat."""
-
-    permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteThrottle]
-
-    @extend_schema(request=ReportCreateInput, responses={201: ReportOutput, 200: ReportOutput})
-    def post(self, request, comment_id: int):
-        data = ReportCreateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        return _report_response(
-            services.comment_report_create(reporter=request.user, comment_id=comment_id, **data.validated_data)
-        )
-
-
 # --- Views ----------------------------------------------------------------------------
 
 
-class ViewRecordApi(APIView):
-    """Record an impression; at most one per viewer and video per hour counts."""
+# --- Reads composed with the viewer's own activity -------------------------------------
+# Profiles with the viewer's follow state, and video cards with the viewer's flags: the
+# videos and accounts layers cannot see activity, so these endpoints live here.
+
+
+class UserDetailApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: ProfileOutput})
+    def get(self, request, username: str):
+        user = user_get_by_username(username=username)
+        viewer_following = None
+        if request.user.is_authenticated:
+            viewer_following = user.pk in selectors.following_ids(follower=request.user, user_ids=[user.pk])
+        return Response(profile_data(user, viewer_following=viewer_following))
+
+
+class VideoCompleteApi(APIView):
+    """The client finished its PUT: check the object and start processing."""
 
     permission_classes = [IsAuthenticated]
     throttle_classes = [WriteThrottle]
 
-    class ViewRecordInput(serializers.Serializer):
-        watched_ms = serializers.IntegerField(min_value=0, max_value=services.VIEW_MAX_WATCHED_MS)
-
-    @extend_schema(request=ViewRecordInput, responses={202: ViewRecordOutput})
+    @extend_schema(request=None, responses={200: VideoCardOutput})
     def post(self, request, video_id: str):
-        data = self.ViewRecordInput(data=request.data)
+        video = video_services.video_complete_upload(video_id=video_id, owner=request.user)
+        return Response(selectors.video_card(video_id=video.id, viewer=request.user))
+
+
+class VideoDetailApi(APIView):
+    """Read (public, or own in any state), edit the caption, delete."""
+
+    throttle_classes = [WriteThrottle]
+
+    class VideoUpdateInput(serializers.Serializer):
+        # Only the caption is editable; anything else in the body is ignored.
+        caption = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(responses={200: VideoCardOutput}, auth=[{"BearerAuth": []}, {}])
+    def get(self, request, video_id: str):
+        return Response(selectors.video_card(video_id=video_id, viewer=request.user))
+
+    @extend_schema(request=VideoUpdateInput, responses={200: VideoCardOutput})
+    def patch(self, request, video_id: str):
+        data = self.VideoUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        recorded = services.view_record(viewer=request.user, video_id=video_id, **data.validated_data)
-        return Response({"recorded": recorded}, status=status.HTTP_202_ACCEPTED)
+        video = video_services.video_update_caption(video_id=video_id, owner=request.user, **data.validated_data)
+        return Response(selectors.video_card(video_id=video.id, viewer=request.user))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, video_id: str):
+        video_services.video_delete(video_id=video_id, owner=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserVideoListApi(APIView):
+    """A creator's public videos, newest first."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: VideoCardPageOutput}, auth=[{"BearerAuth": []}, {}])
+    def get(self, request, username: str):
+        page = video_selectors.video_list_public_for_user(
+            username=username,
+            cursor=request.query_params.get("cursor"),
+            limit=page_limit(request.query_params.get("limit")),
+        )
+        items = selectors.video_cards_for_videos(videos=page.items, viewer=request.user)
+        return Response({"items": items, "next_cursor": page.next_cursor})
+
+
+class MyVideoListApi(APIView):
+    """The viewer's own videos in every state, newest created first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(parameters=PAGE_PARAMETERS, responses={200: VideoCardPageOutput})
+    def get(self, request):
+        page = video_selectors.video_list_for_owner(
+            owner=request.user,
+            cursor=request.query_params.get("cursor"),
+            limit=page_limit(request.query_params.get("limit")),
+        )
+        items = selectors.video_cards_for_videos(videos=page.items, viewer=request.user)
+        return Response({"items": items, "next_cursor": page.next_cursor})

@@ -37,17 +37,12 @@ from django.db import connections, transaction
 from django_redis import get_redis_connection
 
 from tiktok.db_router import PRIMARY
+from tiktok.keys import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY
+from tiktok.locks import AdvisoryLock, advisory_lock
 
 logger = logging.getLogger(__name__)
 
-# Hash of deltas not yet applied, per entity ("video", "user"); field "<id>:<counter>".
-# The braces are a Redis Cluster hash tag: both keys of an entity share one slot.
-COUNTER_PENDING_KEY = "counters:{{{entity}}}:pending"
-# The batch being applied by a flush; present after a crash until the next flush.
-COUNTER_PROCESSING_KEY = "counters:{{{entity}}}:processing"
 
-# Key of the PostgreSQL advisory lock held by flushes and recounts (any fixed number).
-COUNTER_LOCK_ID = 0x0AC7_C0DE
 # Rows per UPDATE statement when applying deltas and per batch when recounting.
 COUNTER_FLUSH_BATCH_SIZE = 1000
 COUNTER_RECOUNT_BATCH_SIZE = 5000
@@ -137,24 +132,6 @@ def pending_deltas(*, entity: str, object_ids: Iterable) -> dict[str, dict[str, 
 # --- Flush ----------------------------------------------------------------------------
 
 
-class _AdvisoryLock:
-    """A session-level advisory lock on the primary, taken without waiting."""
-
-    def __init__(self) -> None:
-        self.acquired = False
-
-    def __enter__(self) -> _AdvisoryLock:
-        with connections[PRIMARY].cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [COUNTER_LOCK_ID])
-            self.acquired = bool(cursor.fetchone()[0])
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.acquired:
-            with connections[PRIMARY].cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [COUNTER_LOCK_ID])
-
-
 def _parse_batch(table: CounterTable, flat: list) -> dict[str, dict[str, int]]:
     """Flat HGETALL reply -> ``{object_id: {column: delta}}``, dropping malformed fields."""
     deltas: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(table.columns.values(), 0))
@@ -208,8 +185,8 @@ def counter_flush() -> dict[str, int]:
     """
     applied: dict[str, int] = {}
     changed_videos: set[str] = set()
-    with _AdvisoryLock() as lock:
-        if not lock.acquired:
+    with advisory_lock(AdvisoryLock.COUNTERS) as acquired:
+        if not acquired:
             logger.info("counter flush skipped: another flush or recount is running")
             return applied
         client = _redis()
@@ -356,8 +333,8 @@ def counter_recount() -> dict[str, int]:
     be counted twice (in the recount and in a later delta) until the next recount.
     """
     counter_flush()
-    with _AdvisoryLock() as lock:
-        if not lock.acquired:
+    with advisory_lock(AdvisoryLock.COUNTERS) as acquired:
+        if not acquired:
             logger.info("counter recount skipped: a flush or another recount is running")
             return {}
         videos = _recount_table(VIDEO.table, _VIDEO_RECOUNT_SQL, id_is_uuid=True)

@@ -1,4 +1,7 @@
-"""Relations between users and videos: follows, likes, favorites, comments, reports, views."""
+"""Relations between users and videos: follows, likes, favorites, comments, views.
+
+Reports of videos and comments live in ``moderation.models``.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -71,60 +74,6 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment {self.pk} by {self.author_id}"
-
-
-class ReportReason(models.TextChoices):
-    SPAM = "spam", "Spam"
-    NUDITY = "nudity", "Nudity or sexual content"
-    VIOLENCE = "violence", "Violence"
-    HARASSMENT = "harassment", "Harassment or bullying"
-    HATE = "hate", "Hate speech"
-    MISINFORMATION = "misinformation", "Misinformation"
-    COPYRIGHT = "copyright", "Intellectual property"
-    OTHER = "other", "Other"
-
-
-class ReportStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
-    DISMISSED = "dismissed", "Dismissed"
-
-
-class Report(models.Model):
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made")
-    video = models.ForeignKey("videos.Video", null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
-    comment = models.ForeignKey("Comment", null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
-    reason = models.CharField(max_length=20, choices=ReportReason.choices)
-    details = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports_resolved"
-    )
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=(models.Q(video__isnull=False, comment__isnull=True))
-                | (models.Q(video__isnull=True, comment__isnull=False)),
-                name="report_one_target",
-            ),
-            models.UniqueConstraint(
-                fields=["reporter", "video"],
-                condition=models.Q(status="open", video__isnull=False),
-                name="report_open_video_unique",
-            ),
-            models.UniqueConstraint(
-                fields=["reporter", "comment"],
-                condition=models.Q(status="open", comment__isnull=False),
-                name="report_open_comment_unique",
-            ),
-        ]
-        indexes = [models.Index(fields=["status", "-created_at"], name="report_status_created")]
-
-    def __str__(self) -> str:
-        return f"report {self.pk} ({self.reason}, {self.status})"
 
 
 class View(models.Model):

@@ -16,7 +16,8 @@ from activity.models import Comment, CommentState, Favorite, Follow, Like, View
 from tiktok import db_router
 from tiktok.exceptions import ApplicationError
 from tiktok.pagination import Page, keyset_page
-from videos.models import Moderation, VideoStatus
+from videos import selectors as video_selectors
+from videos.models import public_video_q
 
 
 def following_ids(*, follower, user_ids: Iterable[int]) -> set[int]:
@@ -61,6 +62,23 @@ def viewer_flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
         }
         for video_id, owner_id in video_owner_ids.items()
     }
+
+
+# --- Video cards with the viewer's flags ----------------------------------------------
+
+
+def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
+    """Cards for ``video_ids`` in order (``videos.selectors.video_cards``) with the viewer's flags."""
+    return video_selectors.video_cards(video_ids=video_ids, viewer=viewer, viewer_flags=viewer_flags)
+
+
+def video_cards_for_videos(*, videos: Iterable, viewer=None) -> list[dict]:
+    return video_selectors.video_cards_for_videos(videos=videos, viewer=viewer, viewer_flags=viewer_flags)
+
+
+def video_card(*, video_id, viewer=None) -> dict:
+    """One card the viewer may see, with their flags, or ``NotFoundError``."""
+    return video_selectors.video_card(video_id=video_id, viewer=viewer, viewer_flags=viewer_flags)
 
 
 # --- Follow lists ---------------------------------------------------------------------
@@ -119,18 +137,10 @@ def comments_page(*, video, order: str = "newest", cursor: str | None, limit: in
 
 # --- A user's likes and favorites -----------------------------------------------------
 
-_PUBLIC_VIDEO = {
-    "video__status": VideoStatus.READY,
-    "video__moderation": Moderation.VISIBLE,
-    "video__owner__suspended_at__isnull": True,
-}
-
 
 def _video_relation_page(*, queryset, viewer, cursor: str | None, limit: int) -> Page:
-    from videos.selectors import video_cards
-
     page = keyset_page(
-        queryset.filter(**_PUBLIC_VIDEO).only("id", "created_at", "video_id"), cursor=cursor, limit=limit
+        queryset.filter(public_video_q("video__")).only("id", "created_at", "video_id"), cursor=cursor, limit=limit
     )
     page.items = video_cards(video_ids=[row.video_id for row in page.items], viewer=viewer)
     return page

@@ -1,4 +1,4 @@
-"""Activity tasks: counter flush and recount (beat), report threshold check.
+"""Activity tasks: counter flush and recount (beat).
 
 Each task is idempotent and safe to run twice or concurrently (flush and recount share
 an advisory lock; see ``activity.counters``).
@@ -6,7 +6,7 @@ an advisory lock; see ``activity.counters``).
 
 from celery import shared_task
 
-from activity import counters, services
+from activity import counters
 
 
 @shared_task(name="activity.tasks.flush_counters")
@@ -19,9 +19,3 @@ def flush_counters() -> dict:
 def recount_counters() -> dict:
     """Recompute every counter from the relation tables (the repair path)."""
     return counters.counter_recount()
-
-
-@shared_task(name="activity.tasks.video_report_threshold_check")
-def video_report_threshold_check(video_id: str) -> bool:
-    """Hide a video once enough distinct users reported it."""
-    return services.video_report_threshold_check(video_id=video_id)

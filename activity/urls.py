@@ -3,16 +3,18 @@ from django.urls import path
 from activity import apis
 
 urlpatterns = [
+    path("users/<str:username>", apis.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<str:username>/videos", apis.UserVideoListApi.as_view(), name="user-videos"),
+    path("me/videos", apis.MyVideoListApi.as_view(), name="my-videos"),
+    path("videos/<str:video_id>", apis.VideoDetailApi.as_view(), name="video-detail"),
+    path("videos/<str:video_id>/complete", apis.VideoCompleteApi.as_view(), name="video-complete"),
     path("users/<str:username>/follow", apis.FollowApi.as_view(), name="user-follow"),
     path("users/<str:username>/followers", apis.FollowersApi.as_view(), name="user-followers"),
     path("users/<str:username>/following", apis.FollowingApi.as_view(), name="user-following"),
     path("videos/<str:video_id>/like", apis.LikeApi.as_view(), name="video-like"),
     path("videos/<str:video_id>/favorite", apis.FavoriteApi.as_view(), name="video-favorite"),
     path("videos/<str:video_id>/comments", apis.VideoCommentsApi.as_view(), name="video-comments"),
-    path("videos/<str:video_id>/report", apis.VideoReportApi.as_view(), name="video-report"),
-    path("videos/<str:video_id>/view", apis.ViewRecordApi.as_view(), name="video-view"),
     path("comments/<int:comment_id>", apis.CommentDeleteApi.as_view(), name="comment-detail"),
-    path("comments/<int:comment_id>/report", apis.CommentReportApi.as_view(), name="comment-report"),
     path("me/likes", apis.MyLikesApi.as_view(), name="me-likes"),
     path("me/favorites", apis.MyFavoritesApi.as_view(), name="me-favorites"),
 ]

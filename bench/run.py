@@ -3,11 +3,12 @@
 1. Makes sure the bench database ``tiktok_bench_<size>`` exists, is migrated and seeded
    (``manage.py seed_bench``), and that the replica has replayed it.
 2. Rebuilds the feeds of a sample of the cohort (users following 500+ creators).
-3. For each gunicorn configuration (production settings, ``BENCH_ENDPOINTS=1``) and each
-   concurrency level, drives ``wrk`` (a separate process, ``bench/wrk.lua``) at:
-   ``feed`` (``GET /api/v1/feed``, precomputed in Redis), ``sql`` (the same page computed
-   in SQL on the replica), ``floor`` (minimal authenticated view) and ``writes`` (PUT like
-   / PUT follow mix), each for ``--duration`` seconds, side by side.
+3. For each gunicorn configuration (``bench.settings``: production settings plus the bench
+   app and its baseline endpoints) and each concurrency level, drives ``wrk`` (a separate
+   process, ``bench/wrk.lua``) at: ``feed`` (``GET /api/v1/feed``, precomputed in Redis),
+   ``sql`` (the same page computed in SQL on the replica), ``floor`` (minimal authenticated
+   view) and ``writes`` (PUT like / PUT follow mix), each for ``--duration`` seconds, side
+   by side.
 4. Fan-out: two Celery workers (``-c 1`` each) deliver one new video to 10^4 and 10^5
    followers whose feeds exist; timed from enqueue until the queues are drained and every
    follower's feed holds the video.
@@ -77,10 +78,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def bench_env(args) -> dict[str, str]:
-    """Production settings on the bench database and Redis DB."""
+    """Bench settings (production mode plus the ``bench`` app) on the bench database and Redis DB."""
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="tiktok.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DJANGO_ENV="production",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY="bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
@@ -97,7 +98,6 @@ def bench_env(args) -> dict[str, str]:
         AWS_SECRET_ACCESS_KEY="testing",
         # Production serves media through a CDN: plain URLs, no per-card S3 signing.
         CDN_BASE_URL="https://cdn.bench.invalid",
-        BENCH_ENDPOINTS="1",
         THROTTLE_WRITES="100000000/min",
         THROTTLE_AUTH="100000000/min",
         LOG_LEVEL="WARNING",
@@ -121,7 +121,7 @@ def pg(url: str, **kwargs):
 
 def ensure_database(args, env: dict[str, str]) -> dict:
     """Create, migrate and seed the bench database as needed; returns seeding facts."""
-    from feed.management.commands.seed_bench import SIZES
+    from bench.management.commands.seed_bench import SIZES
 
     with pg(f"{PRIMARY}/postgres") as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [args.database]).fetchone()

@@ -1,18 +1,19 @@
-"""Feed endpoints: the personal feed, trending, and (bench settings only) baselines."""
+"""Feed endpoints: the personal feed and trending."""
 
 import time
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feed import services
+from activity import services as activity_services
+from activity.serializers import ViewRecordOutput
+from feed import pages, services
 from tiktok import metrics
-from tiktok.exceptions import NotFoundError
 from tiktok.pagination import page_limit
+from tiktok.throttles import WriteThrottle
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="Opaque cursor from the previous page's next_cursor."),
@@ -29,7 +30,7 @@ FeedPageOutput = inline_serializer(
 )
 
 
-def page_response(page: services.FeedPage) -> Response:
+def page_response(page: pages.FeedPage) -> Response:
     response = Response({"items": page.items, "next_cursor": page.next_cursor, "source": page.source})
     response["X-Feed-Source"] = page.source
     if page.degraded:
@@ -44,11 +45,30 @@ class FeedApi(APIView):
     def get(self, request):
         started = time.perf_counter()
         limit = page_limit(request.query_params.get("limit"))
-        page = services.feed_page(viewer=request.user, cursor=request.query_params.get("cursor"), limit=limit)
+        page = pages.feed_page(viewer=request.user, cursor=request.query_params.get("cursor"), limit=limit)
         if page.degraded:
             metrics.count_feed_event("degraded")
         metrics.observe_feed_request(time.perf_counter() - started)
         return page_response(page)
+
+
+class ViewRecordApi(APIView):
+    """Record an impression (at most one per viewer and video per hour counts); later feed
+    pages skip the video. Served here because the seen state belongs to the feed."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [WriteThrottle]
+
+    class ViewRecordInput(serializers.Serializer):
+        watched_ms = serializers.IntegerField(min_value=0, max_value=activity_services.VIEW_MAX_WATCHED_MS)
+
+    @extend_schema(request=ViewRecordInput, responses={202: ViewRecordOutput})
+    def post(self, request, video_id: str):
+        data = self.ViewRecordInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        view = activity_services.view_record(viewer=request.user, video_id=video_id, **data.validated_data)
+        services.video_seen(viewer_id=request.user.pk, video_id=view.video_id)
+        return Response({"recorded": view.recorded}, status=status.HTTP_202_ACCEPTED)
 
 
 class TrendingFeedApi(APIView):
@@ -57,34 +77,7 @@ class TrendingFeedApi(APIView):
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: FeedPageOutput})
     def get(self, request):
         limit = page_limit(request.query_params.get("limit"))
-        cursor = services.Cursor.decode(request.query_params.get("cursor"))
+        cursor = pages.Cursor.decode(request.query_params.get("cursor"))
         if cursor.kind != "t":
-            cursor = services.Cursor(kind="t")
-        return page_response(services.trending_feed_page(viewer=request.user, cursor=cursor, limit=limit))
-
-
-class BenchSqlFeedApi(APIView):
-    """The same page computed on demand in SQL (bench settings only)."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(exclude=True)
-    def get(self, request):
-        if not settings.BENCH_ENDPOINTS:
-            raise NotFoundError("No such resource.")
-        limit = page_limit(request.query_params.get("limit"))
-        return page_response(
-            services.pull_feed_page(viewer=request.user, cursor=request.query_params.get("cursor"), limit=limit)
-        )
-
-
-class BenchFloorApi(APIView):
-    """A minimal authenticated JSON view: the framework's floor (bench settings only)."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(exclude=True)
-    def get(self, request):
-        if not settings.BENCH_ENDPOINTS:
-            raise NotFoundError("No such resource.")
-        return Response({"user": request.user.pk})
+            cursor = pages.Cursor(kind="t")
+        return page_response(pages.trending_feed_page(viewer=request.user, cursor=cursor, limit=limit))

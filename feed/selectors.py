@@ -13,7 +13,7 @@ from django.utils import timezone
 from activity.models import Follow
 from feed.store import Entry
 from tiktok import db_router
-from videos.models import Moderation, Video, VideoStatus
+from videos.models import Video
 
 
 def score_of(published_at: datetime) -> int:
@@ -26,12 +26,7 @@ def time_of(score: int) -> datetime:
 
 
 def public_videos():
-    return Video.objects.filter(
-        status=VideoStatus.READY,
-        moderation=Moderation.VISIBLE,
-        published_at__isnull=False,
-        owner__suspended_at__isnull=True,
-    )
+    return Video.objects.public()
 
 
 def followee_ids(*, user_id: int) -> list[int]:

@@ -5,13 +5,16 @@ Key layout (all in the LRU cache instance: everything here can be rebuilt from P
 
 ``feed:{<user_id>}``           sorted set: video id -> publish time (epoch microseconds),
                                capped at ``FEED_MAX_ITEMS`` newest
-``feed:{<user_id>}:meta``      hash: ``built_at``; present means "this feed is built"
-                               (an empty sorted set does not exist in Redis)
+``feed:{<user_id>}:meta``      hash: ``built_at``, ``read_day``, ``floor`` (the highest
+                               score trimmed away: below it pages continue in SQL);
+                               present means "this feed is built" (an empty sorted set
+                               does not exist in Redis)
 ``feed:{<user_id>}:big``       set: ids of big creators the user follows (merged at read)
 ``feed:{<user_id>}:seen``      sorted set: video ids the user watched -> when, capped
 ``feed:{<user_id>}:lock``      string: held while one process rebuilds the feed
 ``feed:{<user_id>}:update-lock``  string: serialises follow merges/removals per user
 ``creator:{<creator_id>}:videos``  sorted set: a big creator's recent videos
+``creator:{<creator_id>}:floor``   string: the highest score trimmed from that set
 ``creators:big``               set: creators currently above the fan-out threshold
 ``trending:current``           string: the version of the trending set being served
 ``trending:v:<version>``       sorted set: video id -> trending score (kept a while, so
@@ -30,8 +33,14 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import redis.exceptions
 from django.conf import settings
 from django_redis import get_redis_connection
+
+from feed import scripts
+
+# What an unavailable cache Redis raises: readers fall back to SQL, writers retry.
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
 
 FEED_KEY = "feed:{{{user_id}}}"
 FEED_META_KEY = "feed:{{{user_id}}}:meta"
@@ -40,6 +49,8 @@ FEED_SEEN_KEY = "feed:{{{user_id}}}:seen"
 FEED_LOCK_KEY = "feed:{{{user_id}}}:lock"
 FEED_UPDATE_LOCK_KEY = "feed:{{{user_id}}}:update-lock"
 CREATOR_VIDEOS_KEY = "creator:{{{creator_id}}}:videos"
+# The highest score trimmed from a creator's set (absent: the set holds all their videos).
+CREATOR_FLOOR_KEY = "creator:{{{creator_id}}}:floor"
 BIG_CREATORS_KEY = "creators:big"
 TRENDING_CURRENT_KEY = "trending:current"
 TRENDING_KEY = "trending:v:{version}"
@@ -66,57 +77,6 @@ class Entry:
         return (self.score, self.video_id)
 
 
-# Add one video to many feeds, but only to feeds that exist (built and not expired),
-# trimming each to the cap. KEYS: feed key, meta key, feed key, meta key, ...
-_ADD_TO_EXISTING_FEEDS = """
-local added = 0
-for i = 1, #KEYS, 2 do
-  if redis.call('EXISTS', KEYS[i + 1]) == 1 then
-    redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
-    redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(tonumber(ARGV[3]) + 1))
-    added = added + 1
-  end
-end
-return added
-"""
-
-# One round trip for a page: whether the feed is built, its entries below the cursor, the
-# matching entries of every big creator the user follows, and which of them the user has
-# already watched. It counts the read as a hit, and on the first read of a day renews the
-# feed's expiry and says so (touch = 1), so the caller records the user as active. (It
-# reads creator and stats keys it is not given in KEYS: fine on one Redis; on Redis
-# Cluster those would need a second call.)
-# KEYS: feed, meta, big, seen; ARGV: max score (inclusive, or +inf), count, creator key
-# template, ttl seconds, today, stats key.
-_READ_PAGE = """
-local built = redis.call('EXISTS', KEYS[2])
-local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-local creators = redis.call('SMEMBERS', KEYS[3])
-local merged = {}
-for _, creator in ipairs(creators) do
-  local key = string.gsub(ARGV[3], '<id>', creator)
-  local rows = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
-  for _, value in ipairs(rows) do table.insert(merged, value) end
-end
-local seen = {}
-for _, rows in ipairs({own, merged}) do
-  for i = 1, #rows, 2 do
-    if redis.call('ZSCORE', KEYS[4], rows[i]) then table.insert(seen, rows[i]) end
-  end
-end
-local touch = 0
-if built == 1 then
-  redis.call('HINCRBY', ARGV[6], 'hits', 1)
-  if redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[5] then
-    redis.call('HSET', KEYS[2], 'read_day', ARGV[5])
-    for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-    touch = 1
-  end
-end
-return {built, own, merged, touch, seen}
-"""
-
-
 _scripts: dict[tuple[int, str], object] = {}
 
 
@@ -138,16 +98,21 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def read_page(
-    *, user_id: int, max_score: int | None, count: int, today: str
-) -> tuple[bool, list[Entry], bool, set[str]]:
-    """Entries with score <= ``max_score`` from the user's feed and followed big creators.
+@dataclass(frozen=True)
+class PageRead:
+    """What one ``read_page`` call found."""
 
-    Returns (built, entries newest first and deduplicated, first read today, ids among
-    them the user has already watched). ``built`` is False when the feed must be rebuilt.
-    """
-    creator_template = CREATOR_VIDEOS_KEY.format(creator_id="<id>")
-    built, own, merged, touch, seen = _script(_READ_PAGE)(
+    built: bool  # False: the feed must be rebuilt
+    entries: list[Entry]  # newest first, deduplicated
+    touch: bool  # first read today
+    seen: set[str]  # ids among ``entries`` the user has already watched
+    floor: int  # entries are exact above this score; 0: exact all the way down
+    cut: int  # below this score a source may hold entries not returned; 0: none cut
+
+
+def read_page(*, user_id: int, max_score: int | None, count: int, today: str) -> PageRead:
+    """Entries with score <= ``max_score`` from the user's feed and followed big creators."""
+    built, own, merged, touch, seen, floor, cut = _script(scripts.READ_PAGE)(
         keys=[
             FEED_KEY.format(user_id=user_id),
             FEED_META_KEY.format(user_id=user_id),
@@ -157,37 +122,61 @@ def read_page(
         args=[
             "+inf" if max_score is None else max_score,
             count,
-            creator_template,
+            CREATOR_VIDEOS_KEY.format(creator_id="<id>"),
             feed_ttl_seconds(),
             today,
             STATS_KEY,
+            CREATOR_FLOOR_KEY.format(creator_id="<id>"),
         ],
     )
     entries = {entry.video_id: entry for entry in _pairs(own) + _pairs(merged)}
-    ordered = sorted(entries.values(), key=Entry.sort_key, reverse=True)
-    return bool(built), ordered, bool(touch), {_text(video_id) for video_id in seen}
+    return PageRead(
+        built=bool(built),
+        entries=sorted(entries.values(), key=Entry.sort_key, reverse=True),
+        touch=bool(touch),
+        seen={_text(video_id) for video_id in seen},
+        floor=int(float(_text(floor))),
+        cut=int(float(_text(cut))),
+    )
 
 
-def write_feed(*, user_id: int, entries: Iterable[Entry], big_creator_ids: Iterable[int]) -> None:
-    """Replace a user's feed (a rebuild), atomically."""
-    feed_key = FEED_KEY.format(user_id=user_id)
-    meta_key = FEED_META_KEY.format(user_id=user_id)
-    big_key = FEED_BIG_KEY.format(user_id=user_id)
-    ttl = feed_ttl_seconds()
-    mapping = {entry.video_id: entry.score for entry in entries}
+def write_feed(
+    *,
+    user_id: int,
+    entries: Sequence[Entry],
+    big_creator_ids: Iterable[int],
+    floor: int = 0,
+    keep_from: int | None = None,
+) -> int:
+    """Replace a user's feed (a rebuild), atomically; returns its size.
+
+    ``floor``: the entries are exact above this score (the rebuild's query was cut at the
+    cap), 0 if they are all there is. Entries already in the feed with a score at or
+    above ``keep_from`` (added by fan-out while the rebuild read the database) are kept.
+    """
     big = [str(creator_id) for creator_id in big_creator_ids]
-    pipe = client().pipeline(transaction=True)
-    pipe.delete(feed_key, big_key)
-    if mapping:
-        pipe.zadd(feed_key, mapping)
-        pipe.zremrangebyrank(feed_key, 0, -(settings.FEED_MAX_ITEMS + 1))
-        pipe.expire(feed_key, ttl)
-    if big:
-        pipe.sadd(big_key, *big)
-        pipe.expire(big_key, ttl)
-    pipe.hset(meta_key, mapping={"built_at": time.time()})
-    pipe.expire(meta_key, ttl)
-    pipe.execute()
+    pairs: list = []
+    for entry in entries:
+        pairs += [entry.score, entry.video_id]
+    return int(
+        _script(scripts.WRITE_FEED)(
+            keys=[
+                FEED_KEY.format(user_id=user_id),
+                FEED_META_KEY.format(user_id=user_id),
+                FEED_BIG_KEY.format(user_id=user_id),
+            ],
+            args=[
+                "+inf" if keep_from is None else keep_from,
+                settings.FEED_MAX_ITEMS,
+                feed_ttl_seconds(),
+                floor,
+                time.time(),
+                len(big),
+                *big,
+                *pairs,
+            ],
+        )
+    )
 
 
 def feed_exists(*, user_id: int) -> bool:
@@ -201,7 +190,8 @@ def add_to_feeds(*, user_ids: Sequence[int], entry: Entry) -> int:
     keys: list[str] = []
     for user_id in user_ids:
         keys += [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
-    return int(_script(_ADD_TO_EXISTING_FEEDS)(keys=keys, args=[entry.score, entry.video_id, settings.FEED_MAX_ITEMS]))
+    script = _script(scripts.ADD_TO_EXISTING_FEEDS)
+    return int(script(keys=keys, args=[entry.score, entry.video_id, settings.FEED_MAX_ITEMS]))
 
 
 def merge_into_feed(*, user_id: int, entries: Sequence[Entry]) -> None:
@@ -209,10 +199,33 @@ def merge_into_feed(*, user_id: int, entries: Sequence[Entry]) -> None:
     if not entries:
         return
     keys = [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
-    script = _script(_ADD_TO_EXISTING_FEEDS)
+    script = _script(scripts.ADD_TO_EXISTING_FEEDS)
     pipe = client().pipeline(transaction=False)
     for entry in entries:
         script(keys=keys, args=[entry.score, entry.video_id, settings.FEED_MAX_ITEMS], client=pipe)
+    pipe.execute()
+
+
+def merge_into_feeds(*, user_ids: Sequence[int], entries: Sequence[Entry]) -> None:
+    """Add entries to each built feed among ``user_ids`` (a creator's videos restored)."""
+    if not entries or not user_ids:
+        return
+    script = _script(scripts.ADD_TO_EXISTING_FEEDS)
+    pipe = client().pipeline(transaction=False)
+    for user_id in user_ids:
+        keys = [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
+        for entry in entries:
+            script(keys=keys, args=[entry.score, entry.video_id, settings.FEED_MAX_ITEMS], client=pipe)
+    pipe.execute()
+
+
+def remove_many_from_feeds(*, user_ids: Sequence[int], video_ids: Sequence[str]) -> None:
+    """Remove a creator's videos from each feed among ``user_ids`` (creator suspended)."""
+    if not video_ids or not user_ids:
+        return
+    pipe = client().pipeline(transaction=False)
+    for user_id in user_ids:
+        pipe.zrem(FEED_KEY.format(user_id=user_id), *video_ids)
     pipe.execute()
 
 
@@ -250,20 +263,24 @@ def mark_big_creator(*, creator_id: int) -> None:
 
 
 def add_creator_video(*, creator_id: int, entry: Entry, keep: int) -> None:
-    key = CREATOR_VIDEOS_KEY.format(creator_id=creator_id)
-    pipe = client().pipeline(transaction=True)
-    pipe.zadd(key, {entry.video_id: entry.score})
-    pipe.zremrangebyrank(key, 0, -(keep + 1))
-    pipe.execute()
+    _script(scripts.ADD_CREATOR_VIDEO)(
+        keys=[CREATOR_VIDEOS_KEY.format(creator_id=creator_id), CREATOR_FLOOR_KEY.format(creator_id=creator_id)],
+        args=[entry.score, entry.video_id, keep],
+    )
 
 
 def set_creator_videos(*, creator_id: int, entries: Sequence[Entry], keep: int) -> None:
+    """Replace a big creator's set with their newest videos (``entries``, newest first, at
+    most ``keep``: when there are ``keep`` of them, older ones may exist below the floor)."""
     key = CREATOR_VIDEOS_KEY.format(creator_id=creator_id)
+    floor_key = CREATOR_FLOOR_KEY.format(creator_id=creator_id)
     pipe = client().pipeline(transaction=True)
-    pipe.delete(key)
+    pipe.delete(key, floor_key)
     if entries:
         pipe.zadd(key, {entry.video_id: entry.score for entry in entries})
         pipe.zremrangebyrank(key, 0, -(keep + 1))
+        if len(entries) >= keep:
+            pipe.set(floor_key, min(entry.score for entry in entries[:keep]))
     pipe.execute()
 
 

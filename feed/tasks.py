@@ -6,22 +6,21 @@ of followers so a large audience spreads across workers.
 
 from datetime import timedelta
 
-import redis.exceptions
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from feed import selectors, services, store
+from tiktok.outbox import enqueue
 
-TRANSIENT = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
+RETRY = {"autoretry_for": store.REDIS_ERRORS, "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
 
 
 @shared_task(name="feed.tasks.fanout_video", **RETRY)
 def fanout_video(video_id: str) -> int:
     count = 0
     for batch in services.fanout_plan(video_id=video_id):
-        fanout_batch.delay(video_id, batch)
+        enqueue("feed.tasks.fanout_batch", video_id, batch)
         count += 1
     return count
 
@@ -40,6 +39,16 @@ def fanout_big_creator_followers(creator_id: int, follower_ids: list[int]) -> No
 @shared_task(name="feed.tasks.purge_video", **RETRY)
 def purge_video(video_id: str, owner_id: int | None = None) -> None:
     services.video_purge(video_id=video_id, owner_id=owner_id)
+
+
+@shared_task(name="feed.tasks.creator_withdrawn", **RETRY)
+def creator_withdrawn(creator_id: int) -> None:
+    services.creator_withdraw(creator_id=creator_id)
+
+
+@shared_task(name="feed.tasks.creator_restored", **RETRY)
+def creator_restored(creator_id: int) -> None:
+    services.creator_restore(creator_id=creator_id)
 
 
 @shared_task(name="feed.tasks.merge_creator_into_feed", **RETRY)
@@ -69,7 +78,7 @@ def refresh_active_feeds() -> int:
     user_ids = selectors.recently_active_user_ids(since=since)
     spread = max(int(settings.FEED_REFRESH_INTERVAL_SECONDS) - 60, 1)
     for index, user_id in enumerate(user_ids):
-        rebuild_feed.apply_async((user_id,), countdown=(index * spread) // max(len(user_ids), 1))
+        enqueue("feed.tasks.rebuild_feed", user_id, countdown=(index * spread) // max(len(user_ids), 1))
     return len(user_ids)
 
 

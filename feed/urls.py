@@ -4,7 +4,6 @@ from feed import apis
 
 urlpatterns = [
     path("feed", apis.FeedApi.as_view(), name="feed"),
+    path("videos/<str:video_id>/view", apis.ViewRecordApi.as_view(), name="video-view"),
     path("feed/trending", apis.TrendingFeedApi.as_view(), name="feed-trending"),
-    path("bench/feed-sql", apis.BenchSqlFeedApi.as_view(), name="bench-feed-sql"),
-    path("bench/floor", apis.BenchFloorApi.as_view(), name="bench-floor"),
 ]

@@ -1,16 +1,14 @@
-"""Admin for project-wide tables: the moderation audit log and the task outbox (read-only)."""
+"""Admin for project-wide tables (the task outbox) and the one read-only admin base."""
 
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 
-from tiktok.models import AuditEntry, OutboxMessage
+from tiktok.models import OutboxMessage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services; the admin shows them."""
+class ReadOnlyMixin:
+    """Rows written only by services; the admin shows them (model admins and inlines)."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -20,30 +18,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "who", "action", "target_type", "target", "reason")
-    list_filter = ("action", "target_type", ("actor", admin.RelatedOnlyFieldListFilter), "created_at")
-    search_fields = ("actor_username", "target_id", "target_label", "reason")
-    date_hierarchy = "created_at"
-    ordering = ("-created_at", "-id")
-    list_per_page = 100
-    fields = ("created_at", "actor", "actor_username", "action", "target_type", "target_id", "target_label",
-              "reason", "changes")  # fmt: skip
-    readonly_fields = fields
-
-    @admin.display(description="who", ordering="actor_username")
-    def who(self, entry: AuditEntry) -> str:
-        return entry.actor_username or "system (automatic)"
-
-    @admin.display(description="target")
-    def target(self, entry: AuditEntry) -> str:
-        app_label, _, model = entry.target_type.partition(".")
-        try:
-            url = reverse(f"admin:{app_label}_{model}_change", args=[entry.target_id])
-        except NoReverseMatch:
-            return entry.target_label or entry.target_id
-        return format_html('<a href="{}">{}</a>', url, entry.target_label or entry.target_id)
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """A model admin that lists and shows rows, never writes them (actions may call services)."""
 
 
 @admin.register(OutboxMessage)

@@ -2,7 +2,9 @@
 
 Signals here carry two things from the request into the tasks it enqueues: the request
 id (for logs) and the primary's WAL position after the request's writes (so the worker
-reads from a replica only once the replica has what the request wrote). The worker logs
+reads from a replica only once the replica has what the request wrote). A task that
+enqueues further tasks passes on the position it was given, so a fan-out batch reads at
+least what the publish wrote, however far behind the replica is. The worker logs
 through Django's ``LOGGING`` (request id filter, JSON with ``LOG_JSON=1``) rather than
 Celery's own set-up, and logs one line when a task starts and one when it ends, both
 carrying the request id. Metrics for tasks are connected in ``tiktok.metrics``.
@@ -42,7 +44,7 @@ def _add_context_headers(headers=None, **kwargs):
     if headers is None:
         return
     headers.setdefault("request_id", current_request_id())
-    position = db_router.write_position_for_scope()
+    position = db_router.position_for_subtasks()
     if position is not None:
         headers.setdefault("db_min_lsn", position)
 

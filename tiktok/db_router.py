@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from tiktok.keys import WRITE_POSITION_KEY
+
 logger = logging.getLogger(__name__)
 
 PRIMARY = DEFAULT_DB_ALIAS
-WRITE_POSITION_KEY = "db:write-position:{user_id}"
 
 
 @dataclass
@@ -98,6 +99,35 @@ def use_primary() -> Iterator[None]:
         state.force_primary -= 1
 
 
+@contextmanager
+def reading_everything_committed() -> Iterator[None]:
+    """Reads inside the block see everything committed on the primary before it began:
+    a replica serves them only once it has replayed that far, else the primary does.
+
+    For work that acts on what it does *not* find (a feed rebuild replaces the feed with
+    what it reads): a lagging replica must not make recent videos vanish. If the
+    primary cannot be asked, replicas serve as usual (a stale read beats none).
+    """
+    state = _scope.get()
+    if state is None:
+        with scope(), reading_everything_committed():
+            yield
+        return
+    try:
+        position = primary_wal_position()
+    except Exception:  # noqa: BLE001 - the primary is down: replicas are all there is
+        logger.warning("primary position unreadable; reading replicas as they are")
+        yield
+        return
+    previous_lsn, previous_states = state.required_lsn, state.replicas
+    state.required_lsn = max(previous_lsn or 0, position)
+    state.replicas = {}  # ask the replicas again how far they are
+    try:
+        yield
+    finally:
+        state.required_lsn, state.replicas = previous_lsn, previous_states
+
+
 def set_reader(user_id: int) -> None:
     """Tell the router who is reading, so their own recent writes stay visible."""
     state = _scope.get()
@@ -143,6 +173,17 @@ def write_position_for_scope() -> int | None:
             logger.warning("could not read the primary's WAL position", exc_info=True)
             return None
     return state.write_lsn
+
+
+def position_for_subtasks() -> int | None:
+    """The WAL position a task enqueued now must read at least: this scope's own writes,
+    else the position this scope was itself required to read (carried down a chain of
+    tasks: publish -> fan-out -> batches)."""
+    written = write_position_for_scope()
+    if written is not None:
+        return written
+    state = _scope.get()
+    return state.required_lsn if state is not None else None
 
 
 def remember_write_position() -> None:

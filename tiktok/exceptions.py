@@ -7,8 +7,11 @@ responses by hand.
 
 import logging
 
+import botocore.exceptions
+import redis.exceptions
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -82,19 +85,12 @@ def _flatten_fields(detail) -> dict:
 
 def _unavailable(exc: Exception) -> tuple[str, str] | None:
     """Map infrastructure failures to a 503 code and message."""
-    import botocore.exceptions
-    import redis.exceptions
-
     if isinstance(exc, (OperationalError, InterfaceError)):
         return "database_unavailable", "The database is unavailable; try again shortly."
     if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
         return "cache_unavailable", "A backing service is unavailable; try again shortly."
     if isinstance(exc, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionClosedError)):
         return "storage_unavailable", "Object storage is unavailable; try again shortly."
-    try:
-        from kombu.exceptions import OperationalError as BrokerError
-    except ImportError:  # pragma: no cover
-        return None
     if isinstance(exc, BrokerError):
         return "queue_unavailable", "The task queue is unavailable; try again shortly."
     return None

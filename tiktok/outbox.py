@@ -1,9 +1,16 @@
-"""Enqueue Celery tasks after commit without ever losing them (transactional outbox).
+"""The one way to enqueue a Celery task: by name, after commit, never lost (transactional outbox).
 
-``enqueue_on_commit(task, *args)`` writes an ``OutboxMessage`` in the caller's
-transaction and publishes it right after the commit. A message whose publish failed
-(broker down) is published later by the ``drain_outbox`` beat task, or by the next
-successful publish in any process. Tasks must therefore be idempotent (they are).
+``enqueue_on_commit("app.tasks.name", *args)`` writes an ``OutboxMessage`` in the
+caller's transaction and publishes it right after the commit. A message whose publish
+failed (broker down) is published later by the ``drain_outbox`` beat task. Tasks must
+therefore be idempotent (they are).
+
+``enqueue("app.tasks.name", *args)`` publishes at once, outside any transaction: for a
+task that splits its work into sub-tasks (it fails and is retried if the broker is
+down) and for best-effort hints whose loss a later run repairs.
+
+Tasks are named, not imported, so a lower layer can start a higher layer's work
+(``videos`` publishing a video starts ``feed`` fan-out) without importing it.
 """
 
 from __future__ import annotations
@@ -20,17 +27,29 @@ logger = logging.getLogger(__name__)
 DRAIN_BATCH_SIZE = 500
 
 
-def enqueue_on_commit(task, *args, **kwargs) -> None:
+def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
     """Record the task now; publish it once the surrounding transaction commits."""
-    message = OutboxMessage.objects.create(task_name=task.name, args=list(args), kwargs=kwargs)
-    transaction.on_commit(lambda: _publish(message.pk, task.name, list(args), kwargs))
+    message = OutboxMessage.objects.create(task_name=task_name, args=list(args), kwargs=kwargs)
+    transaction.on_commit(lambda: _publish(message.pk, task_name, list(args), kwargs))
+
+
+def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
+    """Publish a task now (raises if the broker is down: the caller decides what that means)."""
+    _task(task_name).apply_async(args=list(args), countdown=countdown)
+
+
+def _task(task_name: str):
+    """The registered task of that name (every app's ``tasks`` module is loaded on first use)."""
+    from tiktok.celery import app
+
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()  # runs Celery's autodiscovery of app tasks
+    return app.tasks[task_name]
 
 
 def _publish(message_id: int, task_name: str, args: list, kwargs: dict) -> bool:
-    from tiktok.celery import app
-
     try:
-        app.tasks[task_name].apply_async(args=args, kwargs=kwargs)
+        _task(task_name).apply_async(args=args, kwargs=kwargs)
     except Exception as exc:  # noqa: BLE001 - broker down: drain_outbox retries
         logger.warning("task %s kept in the outbox: %s", task_name, exc)
         try:

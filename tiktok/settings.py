@@ -1,79 +1,68 @@
-"""Settings for the tiktok project, read from the environment.
+"""Settings for the tiktok project, read from the environment with django-environ.
 
 Every value has a local default that works with ``bin/stack up``. With
-``DJANGO_ENV=production`` the defaults that are unsafe in production are refused:
-the process will not start without ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``.
+``DJANGO_ENV=production`` the defaults that are unsafe in production are refused: the
+process will not start without ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``,
+``DATABASE_URL``, ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``.
 """
 
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-ENVIRONMENT = os.environ.get("DJANGO_ENV", "local")
+env = environ.Env()
+
+ENVIRONMENT = env.str("DJANGO_ENV", default="local")
 PRODUCTION = ENVIRONMENT == "production"
 
 
-def env(name: str, default: str | None = None, *, required_in_production: bool = False) -> str:
-    """Return environment variable ``name``; in production a required one must be set."""
-    value = os.environ.get(name)
-    if value is None or value == "":
-        if PRODUCTION and required_in_production:
-            raise ImproperlyConfigured(f"The environment variable {name} is required when DJANGO_ENV=production.")
-        return default if default is not None else ""
-    return value
+def required_in_production(name: str, local_default: str) -> str:
+    """Environment variable ``name``, which production must set (not empty).
 
-
-def env_bool(name: str, default: bool) -> bool:
-    return env(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
-
-
-def env_int(name: str, default: int) -> int:
-    return int(env(name, str(default)))
-
-
-def env_float(name: str, default: float) -> float:
-    return float(env(name, str(default)))
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+    Read verbatim: django-environ takes a value that starts with ``$`` for the name of
+    another variable, and a random secret may start with one.
+    """
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"The environment variable {name} is required when DJANGO_ENV=production.")
+    return local_default
 
 
 def database_from_url(url: str, *, connect_timeout: int) -> dict:
     """Turn ``postgres://user:password@host:port/name`` into a Django DATABASES entry."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        raise ImproperlyConfigured(f"Only PostgreSQL URLs are supported, got {parts.scheme!r}.")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parts.path.lstrip("/")),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "127.0.0.1",
-        "PORT": str(parts.port or 5432),
-        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+    config = environ.Env.db_url_config(url)
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"Only PostgreSQL URLs are supported, got {url.partition(':')[0]!r}.")
+    return config | {
+        "HOST": config["HOST"] or "127.0.0.1",
+        "PORT": str(config["PORT"] or 5432),
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": connect_timeout},
+        "OPTIONS": {**config.get("OPTIONS", {}), "connect_timeout": connect_timeout},
     }
 
 
 # --- Core -----------------------------------------------------------------------------
 
-SECRET_KEY = env(
-    "DJANGO_SECRET_KEY",
-    "local-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    required_in_production=True,
+SECRET_KEY = required_in_production(
+    "DJANGO_SECRET_KEY", "local-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 )
-DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    cast=str.strip,
+    default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver", "[::1]"],
+)
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("The environment variable DJANGO_ALLOWED_HOSTS is required when DJANGO_ENV=production.")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -85,13 +74,17 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
-    "storages",
     "tiktok",
     "accounts",
     "videos",
     "activity",
     "feed",
+    "moderation",
 ]
+if not PRODUCTION:
+    # Development tooling (`manage.py seed_demo`, run by `make run` and `make demo`): its
+    # users share a published password, so production never installs it.
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "tiktok.middleware.RequestContextMiddleware",
@@ -147,12 +140,14 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Databases: one primary, any number of streaming replicas --------------------------
 
-DATABASE_URL = env("DATABASE_URL", "postgres://tiktok:tiktok@127.0.0.1:55432/tiktok", required_in_production=True)
-DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", "postgres://tiktok:tiktok@127.0.0.1:55433/tiktok")
+DATABASE_URL = required_in_production("DATABASE_URL", "postgres://tiktok:tiktok@127.0.0.1:55432/tiktok")
+DATABASE_REPLICA_URLS = env.list(
+    "DATABASE_REPLICA_URLS", cast=str.strip, default=["postgres://tiktok:tiktok@127.0.0.1:55433/tiktok"]
+)
 
-DATABASES = {"default": database_from_url(DATABASE_URL, connect_timeout=env_int("DATABASE_CONNECT_TIMEOUT", 5))}
+DATABASES = {"default": database_from_url(DATABASE_URL, connect_timeout=env.int("DATABASE_CONNECT_TIMEOUT", default=5))}
 for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
-    _replica = database_from_url(_url, connect_timeout=env_int("DATABASE_REPLICA_CONNECT_TIMEOUT", 1))
+    _replica = database_from_url(_url, connect_timeout=env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=1))
     # Tests create their database on the primary only; streaming replication copies
     # it to the replica. conftest.py points the replica alias back at its own server.
     _replica["TEST"] = {"MIRROR": "default"}
@@ -160,21 +155,21 @@ for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
 DATABASE_ROUTERS = ["tiktok.db_router.PrimaryReplicaRouter"]
 
 # A replica further behind than this (seconds of replay lag) is skipped.
-DATABASE_REPLICA_MAX_LAG_SECONDS = env_float("DATABASE_REPLICA_MAX_LAG_SECONDS", 5.0)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
 # A replica that failed a check is not tried again for this long.
-DATABASE_REPLICA_RETRY_SECONDS = env_float("DATABASE_REPLICA_RETRY_SECONDS", 5.0)
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=5.0)
 # Outside a request or task, a replica's state is re-checked at most this often.
-DATABASE_REPLICA_CHECK_SECONDS = env_float("DATABASE_REPLICA_CHECK_SECONDS", 1.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
 # How long the primary's WAL position after a user's write is remembered.
-DATABASE_WRITE_POSITION_TTL_SECONDS = env_int("DATABASE_WRITE_POSITION_TTL_SECONDS", 60)
+DATABASE_WRITE_POSITION_TTL_SECONDS = env.int("DATABASE_WRITE_POSITION_TTL_SECONDS", default=60)
 # Fallback when the WAL position cannot be read: pin the user to the primary this long.
-DATABASE_PRIMARY_PIN_SECONDS = env_int("DATABASE_PRIMARY_PIN_SECONDS", 5)
+DATABASE_PRIMARY_PIN_SECONDS = env.int("DATABASE_PRIMARY_PIN_SECONDS", default=5)
 
 # --- Redis: a durable instance (broker, counter deltas) and an LRU cache ---------------
 
-REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:56380/0")
-REDIS_DURABLE_URL = env("REDIS_DURABLE_URL", "redis://127.0.0.1:56379/1")
-REDIS_SOCKET_TIMEOUT_SECONDS = env_float("REDIS_SOCKET_TIMEOUT_SECONDS", 1.0)
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:56380/0")
+REDIS_DURABLE_URL = env.str("REDIS_DURABLE_URL", default="redis://127.0.0.1:56379/1")
+REDIS_SOCKET_TIMEOUT_SECONDS = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=1.0)
 
 CACHES = {
     "default": {
@@ -201,7 +196,7 @@ CACHES = {
 
 # --- Celery ---------------------------------------------------------------------------
 
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "redis://127.0.0.1:56379/0")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:56379/0")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -214,11 +209,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_VISIBILITY_TIMEOUT_SECONDS = env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600)
+CELERY_VISIBILITY_TIMEOUT_SECONDS = env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
     # Sweep for messages of dead workers every N seconds (kombu's default is ~100 s).
-    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", 10),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL_SECONDS", default=10),
     "unacked_restore_throttle": 1,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
@@ -234,32 +229,24 @@ CELERY_TASK_ROUTES = {
     "videos.tasks.*": {"queue": "media"},
     "feed.tasks.fanout_*": {"queue": "fanout"},
 }
-CELERY_TASK_MAX_RETRIES = env_int("CELERY_TASK_MAX_RETRIES", 5)
 CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
-CELERY_REDBEAT_LOCK_TIMEOUT = env_int("CELERY_REDBEAT_LOCK_TIMEOUT", 30)
+CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
 # Tests run tasks inline unless a test starts a real worker; see tests/conftest.py.
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # --- Object storage (S3-compatible) ---------------------------------------------------
 
-AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", "http://127.0.0.1:59000")
-AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", "tiktok-media")
-AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", "testing", required_in_production=True)
-AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", "testing", required_in_production=True)
-AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", "us-east-1")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="http://127.0.0.1:59000")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="tiktok-media")
+AWS_ACCESS_KEY_ID = required_in_production("AWS_ACCESS_KEY_ID", "testing")
+AWS_SECRET_ACCESS_KEY = required_in_production("AWS_SECRET_ACCESS_KEY", "testing")
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = "path"
-AWS_DEFAULT_ACL = None
-AWS_QUERYSTRING_AUTH = True
-AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 900)
-STORAGES = {
-    "default": {"BACKEND": "storages.backends.s3.S3Storage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 # Public base URL of the CDN in front of the bucket; empty means presigned GET URLs.
-CDN_BASE_URL = env("CDN_BASE_URL", "")
+CDN_BASE_URL = env.str("CDN_BASE_URL", default="")
 
 # --- API ------------------------------------------------------------------------------
 
@@ -272,9 +259,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tiktok.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env("THROTTLE_AUTH", "20/min"),
-        "writes": env("THROTTLE_WRITES", "120/min"),
-        "uploads": env("THROTTLE_UPLOADS", "30/hour"),
+        "auth": env.str("THROTTLE_AUTH", default="20/min"),
+        "writes": env.str("THROTTLE_WRITES", default="120/min"),
+        "uploads": env.str("THROTTLE_UPLOADS", default="30/hour"),
     },
 }
 API_PAGE_SIZE_DEFAULT = 10
@@ -297,17 +284,17 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Failed logins: after this many for one username or address, refuse for a while.
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
-LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
 
 # --- Security (production) ------------------------------------------------------------
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -320,13 +307,15 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Addresses (TCP peer, CIDR allowed) that may read /metrics: loopback and private ranges.
 # The public proxy must not forward /metrics (docker/nginx/nginx.conf denies it).
-METRICS_ALLOWED_IPS = env_list(
-    "METRICS_ALLOWED_IPS", "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+METRICS_ALLOWED_IPS = env.list(
+    "METRICS_ALLOWED_IPS",
+    cast=str.strip,
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
 )
 
 # --- Logging --------------------------------------------------------------------------
 
-LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -339,7 +328,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id"],
-            "formatter": "json" if env_bool("LOG_JSON", PRODUCTION) else "plain",
+            "formatter": "json" if env.bool("LOG_JSON", default=PRODUCTION) else "plain",
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -352,46 +341,48 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------
 
-VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
-VIDEO_ALLOWED_CONTENT_TYPES = env_list("VIDEO_ALLOWED_CONTENT_TYPES", "video/mp4,video/quicktime,video/webm")
-VIDEO_MAX_DURATION_SECONDS = env_float("VIDEO_MAX_DURATION_SECONDS", 60.0)
+VIDEO_MAX_UPLOAD_BYTES = env.int("VIDEO_MAX_UPLOAD_BYTES", default=100 * 1024 * 1024)
+VIDEO_ALLOWED_CONTENT_TYPES = env.list(
+    "VIDEO_ALLOWED_CONTENT_TYPES", cast=str.strip, default=["video/mp4", "video/quicktime", "video/webm"]
+)
+VIDEO_MAX_DURATION_SECONDS = env.float("VIDEO_MAX_DURATION_SECONDS", default=60.0)
 VIDEO_CAPTION_MAX_LENGTH = 2200
-VIDEO_UPLOAD_URL_EXPIRY_SECONDS = env_int("VIDEO_UPLOAD_URL_EXPIRY_SECONDS", 600)
+VIDEO_UPLOAD_URL_EXPIRY_SECONDS = env.int("VIDEO_UPLOAD_URL_EXPIRY_SECONDS", default=600)
 # An upload never completed is deleted this long after its URL expired.
-VIDEO_ABANDONED_UPLOAD_GRACE = timedelta(seconds=env_int("VIDEO_ABANDONED_UPLOAD_GRACE_SECONDS", 3600))
-VIDEO_PLAYBACK_URL_EXPIRY_SECONDS = env_int("VIDEO_PLAYBACK_URL_EXPIRY_SECONDS", 3600)
-VIDEO_CARD_CACHE_SECONDS = env_int("VIDEO_CARD_CACHE_SECONDS", 300)
-VIDEO_PROCESSING_MAX_ATTEMPTS = env_int("VIDEO_PROCESSING_MAX_ATTEMPTS", 5)
-VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS = env_int("VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS", 300)
-# Processed HLS objects are public-read locally (players fetch variant playlists and
-# segments without the master's signature); in production set "" and serve through the
-# CDN with origin access control.
-VIDEO_PROCESSED_OBJECT_ACL = env("VIDEO_PROCESSED_OBJECT_ACL", "public-read")
-# (rendition short side, target bandwidth): never upscaled.
+VIDEO_ABANDONED_UPLOAD_GRACE = timedelta(seconds=env.int("VIDEO_ABANDONED_UPLOAD_GRACE_SECONDS", default=3600))
+VIDEO_PLAYBACK_URL_EXPIRY_SECONDS = env.int("VIDEO_PLAYBACK_URL_EXPIRY_SECONDS", default=3600)
+VIDEO_CARD_CACHE_SECONDS = env.int("VIDEO_CARD_CACHE_SECONDS", default=300)
+VIDEO_PROCESSING_MAX_ATTEMPTS = env.int("VIDEO_PROCESSING_MAX_ATTEMPTS", default=5)
+VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS = env.int("VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS", default=300)
+# HLS players resolve variant and segment URIs relative to the master playlist and drop
+# its query string, so a presigned master alone cannot play from a private bucket:
+# processed objects are public-read locally. In production set "" (private) and serve
+# through the CDN with origin access control, or on buckets whose ACLs are disabled.
+# Originals always stay private.
+VIDEO_PROCESSED_OBJECT_ACL = env.str("VIDEO_PROCESSED_OBJECT_ACL", default="public-read")
+# (rendition short side in pixels, peak video bits/s): never upscaled.
 VIDEO_RENDITION_LADDER = ((360, 900_000), (720, 2_800_000))
 
 COMMENT_MAX_LENGTH = 500
 
-FEED_MAX_ITEMS = env_int("FEED_MAX_ITEMS", 500)
-FANOUT_BATCH_SIZE = env_int("FANOUT_BATCH_SIZE", 1000)
-BIG_CREATOR_FOLLOWERS = env_int("BIG_CREATOR_FOLLOWERS", 10000)
-FEED_FOLLOW_BACKFILL = env_int("FEED_FOLLOW_BACKFILL", 50)
-FEED_INACTIVE_DAYS = env_int("FEED_INACTIVE_DAYS", 30)
-FEED_SEEN_MAX = env_int("FEED_SEEN_MAX", 1000)
-FEED_BIG_CREATOR_KEEP = env_int("FEED_BIG_CREATOR_KEEP", 200)
+FEED_MAX_ITEMS = env.int("FEED_MAX_ITEMS", default=500)
+FANOUT_BATCH_SIZE = env.int("FANOUT_BATCH_SIZE", default=1000)
+BIG_CREATOR_FOLLOWERS = env.int("BIG_CREATOR_FOLLOWERS", default=10000)
+FEED_FOLLOW_BACKFILL = env.int("FEED_FOLLOW_BACKFILL", default=50)
+FEED_INACTIVE_DAYS = env.int("FEED_INACTIVE_DAYS", default=30)
+FEED_SEEN_MAX = env.int("FEED_SEEN_MAX", default=1000)
+FEED_BIG_CREATOR_KEEP = env.int("FEED_BIG_CREATOR_KEEP", default=200)
 FEED_MAX_READ_ROUNDS = 4
-FEED_REBUILD_LOCK_SECONDS = env_float("FEED_REBUILD_LOCK_SECONDS", 10.0)
-FEED_REBUILD_WAIT_SECONDS = env_float("FEED_REBUILD_WAIT_SECONDS", 3.0)
-FEED_ACTIVE_REFRESH_HOURS = env_int("FEED_ACTIVE_REFRESH_HOURS", 24)
-TRENDING_WINDOW_HOURS = env_int("TRENDING_WINDOW_HOURS", 72)
-TRENDING_MAX_ITEMS = env_int("TRENDING_MAX_ITEMS", 1000)
-TRENDING_GRAVITY = env_float("TRENDING_GRAVITY", 1.5)
-TRENDING_INTERVAL_SECONDS = env_float("TRENDING_INTERVAL_SECONDS", 60)
-FEED_REFRESH_INTERVAL_SECONDS = env_float("FEED_REFRESH_INTERVAL_SECONDS", 3600)
-# Bench settings only: expose the on-demand SQL feed and a framework-floor view.
-BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
-COUNTER_FLUSH_SECONDS = env_float("COUNTER_FLUSH_SECONDS", 5.0)
-REPORT_AUTO_HIDE_THRESHOLD = env_int("REPORT_AUTO_HIDE_THRESHOLD", 5)
+FEED_REBUILD_LOCK_SECONDS = env.float("FEED_REBUILD_LOCK_SECONDS", default=10.0)
+FEED_REBUILD_WAIT_SECONDS = env.float("FEED_REBUILD_WAIT_SECONDS", default=3.0)
+FEED_ACTIVE_REFRESH_HOURS = env.int("FEED_ACTIVE_REFRESH_HOURS", default=24)
+TRENDING_WINDOW_HOURS = env.int("TRENDING_WINDOW_HOURS", default=72)
+TRENDING_MAX_ITEMS = env.int("TRENDING_MAX_ITEMS", default=1000)
+TRENDING_GRAVITY = env.float("TRENDING_GRAVITY", default=1.5)
+TRENDING_INTERVAL_SECONDS = env.float("TRENDING_INTERVAL_SECONDS", default=60.0)
+FEED_REFRESH_INTERVAL_SECONDS = env.float("FEED_REFRESH_INTERVAL_SECONDS", default=3600.0)
+COUNTER_FLUSH_SECONDS = env.float("COUNTER_FLUSH_SECONDS", default=5.0)
+REPORT_AUTO_HIDE_THRESHOLD = env.int("REPORT_AUTO_HIDE_THRESHOLD", default=5)
 
 # --- Periodic tasks (Celery beat; RedBeat holds a lock so a second beat stays idle) ----
 
@@ -401,7 +392,7 @@ def _every(seconds: float, *, expires: float | None = None) -> dict:
     return {"schedule": seconds, "options": {"expires": expires if expires is not None else seconds}}
 
 
-WORKER_HEARTBEAT_SECONDS = env_float("WORKER_HEARTBEAT_SECONDS", 30.0)
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 
 CELERY_BEAT_SCHEDULE = {
     "activity-flush-counters": {"task": "activity.tasks.flush_counters", **_every(COUNTER_FLUSH_SECONDS)},

@@ -1,4 +1,7 @@
-"""The S3 client, configured exactly as django-storages is (same settings)."""
+"""The S3 client (boto3), from the ``AWS_*`` settings.
+
+boto3 is used directly, without django-storages: see "Architecture in brief" in README.md.
+"""
 
 from functools import lru_cache
 

@@ -5,8 +5,7 @@ import time
 from celery import shared_task
 from django.core.cache import caches
 
-WORKER_HEARTBEAT_KEY = "worker:heartbeat"
-WORKER_HEARTBEAT_COUNT_KEY = "worker:heartbeat:count"
+from tiktok.keys import WORKER_HEARTBEAT_COUNT_KEY, WORKER_HEARTBEAT_KEY
 
 
 @shared_task(name="tiktok.tasks.worker_heartbeat")

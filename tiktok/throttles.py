@@ -13,9 +13,10 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from rest_framework.throttling import BaseThrottle
 
+from tiktok.keys import THROTTLE_KEY
+
 logger = logging.getLogger(__name__)
 
-THROTTLE_KEY = "throttle:{scope}:{ident}:{window}"
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 

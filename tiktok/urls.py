@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("videos.urls")),
     path("", include("activity.urls")),
     path("", include("feed.urls")),
+    path("", include("moderation.urls")),
 ]
 
 urlpatterns = [

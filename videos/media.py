@@ -14,10 +14,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-# (short side in pixels, peak video bitrate in bits/s). A rendition is named after its
-# short side ("360p"), which is the height for landscape clips and the width for
-# portrait ones, so a vertical 1080x1920 phone clip gets 360x640 and 720x1280.
-DEFAULT_RENDITION_LADDER = ((360, 900_000), (720, 2_800_000))
 AUDIO_BITRATE = 96_000
 SEGMENT_SECONDS = 2
 MAX_FRAME_RATE = 30
@@ -155,7 +151,13 @@ def _even(value: float) -> int:
 
 
 def rendition_ladder() -> tuple[tuple[int, int], ...]:
-    return tuple(getattr(settings, "VIDEO_RENDITION_LADDER", DEFAULT_RENDITION_LADDER))
+    """``settings.VIDEO_RENDITION_LADDER``: (short side in pixels, peak video bits/s) rungs.
+
+    A rendition is named after its short side ("360p"), which is the height for landscape
+    clips and the width for portrait ones, so a vertical 1080x1920 phone clip gets 360x640
+    and 720x1280.
+    """
+    return tuple(settings.VIDEO_RENDITION_LADDER)
 
 
 def plan_renditions(*, width: int, height: int) -> list[RenditionPlan]:

@@ -19,6 +19,27 @@ class Moderation(models.TextChoices):
     REMOVED = "removed", "Removed"
 
 
+def public_video_q(prefix: str = "") -> models.Q:
+    """The one rule for who may see a video: ready, visible, published, creator not suspended.
+
+    ``prefix`` applies it across a relation (``"video__"`` from a like or a comment).
+    """
+    return models.Q(
+        **{
+            f"{prefix}status": VideoStatus.READY,
+            f"{prefix}moderation": Moderation.VISIBLE,
+            f"{prefix}published_at__isnull": False,
+            f"{prefix}owner__suspended_at__isnull": True,
+        }
+    )
+
+
+class VideoQuerySet(models.QuerySet):
+    def public(self) -> "VideoQuerySet":
+        """Videos anyone may see (``public_video_q``)."""
+        return self.filter(public_video_q())
+
+
 class Video(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
@@ -54,6 +75,8 @@ class Video(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = VideoQuerySet.as_manager()
 
     class Meta:
         indexes = [

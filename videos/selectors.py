@@ -1,8 +1,10 @@
 """Reads for videos, including the one video card every endpoint returns.
 
 Contract used by other apps (keep these signatures):
-- ``video_cards(video_ids=..., viewer=...)`` -> cards in the given order, public ones
-  only (plus the viewer's own videos in any state).
+- ``video_cards(video_ids=..., viewer=..., viewer_flags=...)`` -> cards in the given
+  order, public ones only (plus the viewer's own videos in any state). The viewer's
+  like/favorite/follow flags come from ``viewer_flags`` (the activity app passes its
+  own: ``activity.selectors.video_cards`` is what endpoints call).
 - ``video_get_public(video_id=...)`` -> a ready, visible video or ``NotFoundError``.
 - ``video_cards_invalidate(video_ids)`` -> drop cached cards after a change that shows
   on them (counters flushed, moderation, caption, processing state).
@@ -17,19 +19,18 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 
 from tiktok.exceptions import NotFoundError
+from tiktok.keys import VIDEO_CARD_KEY
 from tiktok.pagination import Page, keyset_page
 from videos.models import Moderation, Video, VideoStatus
 
 logger = logging.getLogger(__name__)
-
-VIDEO_CARD_KEY = "video:card:v1:{video_id}"
 
 
 def _parse_ids(video_ids: Iterable) -> list[uuid.UUID]:
@@ -50,13 +51,9 @@ def parse_video_id(video_id) -> uuid.UUID:
     return ids[0]
 
 
-def _public_filter() -> dict:
-    return {"status": VideoStatus.READY, "moderation": Moderation.VISIBLE, "owner__suspended_at__isnull": True}
-
-
 def video_get_public(*, video_id) -> Video:
     ids = _parse_ids([video_id])
-    video = Video.objects.filter(id__in=ids, **_public_filter()).select_related("owner").first()
+    video = Video.objects.public().filter(id__in=ids).select_related("owner").first()
     if video is None:
         raise NotFoundError("No such video.")
     return video
@@ -178,12 +175,16 @@ def video_cards_invalidate(video_ids: Iterable) -> None:
         transaction.on_commit(forget)
 
 
-def _cards_from_bases(bases: list[dict], viewer) -> list[dict]:
-    from activity.selectors import viewer_flags
+# (viewer, {video_id: creator_id}) -> {video_id: {"liked", "favorited", "following"}}
+ViewerFlags = Callable[..., dict[str, dict]]
 
+
+def _cards_from_bases(bases: list[dict], viewer, viewer_flags: ViewerFlags | None) -> list[dict]:
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     bases = [base for base in bases if _is_public(base) or base["owner_id"] == viewer_id]
-    flags = viewer_flags(viewer=viewer, video_owner_ids={base["id"]: base["owner_id"] for base in bases})
+    flags = {}
+    if viewer_flags is not None and viewer_id is not None:
+        flags = viewer_flags(viewer=viewer, video_owner_ids={base["id"]: base["owner_id"] for base in bases})
     cards = []
     for base in bases:
         card = {key: value for key, value in base.items() if key not in {"owner_id", "creator_suspended"}}
@@ -197,7 +198,7 @@ def _cards_from_bases(bases: list[dict], viewer) -> list[dict]:
     return cards
 
 
-def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
+def video_cards(*, video_ids: Iterable, viewer=None, viewer_flags: ViewerFlags | None = None) -> list[dict]:
     """Cards for ``video_ids`` in order; non-public ones only for their owner.
 
     One cache ``get_many``, one query for the misses, then the viewer-flag queries.
@@ -211,19 +212,21 @@ def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
         fetched = [card_base(video) for video in Video.objects.filter(id__in=missing).select_related("owner")]
         _cache_bases(fetched)
         bases.update({uuid.UUID(base["id"]): base for base in fetched})
-    return _cards_from_bases([bases[video_id] for video_id in ids if video_id in bases], viewer)
+    return _cards_from_bases([bases[video_id] for video_id in ids if video_id in bases], viewer, viewer_flags)
 
 
-def video_cards_for_videos(*, videos: Iterable[Video], viewer=None) -> list[dict]:
+def video_cards_for_videos(
+    *, videos: Iterable[Video], viewer=None, viewer_flags: ViewerFlags | None = None
+) -> list[dict]:
     """Cards for videos already loaded (with ``owner``): no further video query."""
     bases = [card_base(video) for video in videos]
     _cache_bases(bases)
-    return _cards_from_bases(bases, viewer)
+    return _cards_from_bases(bases, viewer, viewer_flags)
 
 
-def video_card(*, video_id, viewer=None) -> dict:
+def video_card(*, video_id, viewer=None, viewer_flags: ViewerFlags | None = None) -> dict:
     """One card the viewer may see, or ``NotFoundError``."""
-    cards = video_cards(video_ids=[parse_video_id(video_id)], viewer=viewer)
+    cards = video_cards(video_ids=[parse_video_id(video_id)], viewer=viewer, viewer_flags=viewer_flags)
     if not cards:
         raise NotFoundError("No such video.")
     return cards[0]
@@ -236,7 +239,7 @@ def video_list_public_for_user(*, username: str, cursor: str | None, limit: int)
     owner = user_get_by_username(username=username)
     if owner.suspended_at is not None:
         return Page(items=[], next_cursor=None)
-    queryset = Video.objects.filter(owner=owner, status=VideoStatus.READY, moderation=Moderation.VISIBLE)
+    queryset = Video.objects.public().filter(owner=owner)
     page = keyset_page(queryset.select_related("owner"), cursor=cursor, limit=limit, ordering=("published_at", "id"))
     return page
 

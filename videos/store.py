@@ -34,12 +34,6 @@ CONTENT_TYPES = {
 }
 # Processed objects never change once written (new content gets a new key).
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
-# HLS players resolve variant and segment URIs relative to the master playlist and drop
-# its query string, so a presigned master alone cannot play from a private bucket:
-# processed objects are readable without a signature unless VIDEO_PROCESSED_OBJECT_ACL
-# says otherwise ("" behind a CDN with origin access control, or on buckets whose ACLs
-# are disabled). Originals stay private.
-DEFAULT_PROCESSED_OBJECT_ACL = "public-read"
 
 _TRANSIENT_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "ServiceUnavailable"}
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
@@ -120,14 +114,14 @@ def download(key: str, destination: Path) -> None:
 
 def _processed_object_args(content_type: str) -> dict:
     args = {"ContentType": content_type, "CacheControl": IMMUTABLE_CACHE_CONTROL}
-    acl = getattr(settings, "VIDEO_PROCESSED_OBJECT_ACL", DEFAULT_PROCESSED_OBJECT_ACL)
+    acl = settings.VIDEO_PROCESSED_OBJECT_ACL
     if acl:
         args["ACL"] = acl
     return args
 
 
 def upload(path: Path, key: str, *, content_type: str | None = None) -> None:
-    """Upload a processed file (immutable, see ``DEFAULT_PROCESSED_OBJECT_ACL``)."""
+    """Upload a processed file (immutable, with ``settings.VIDEO_PROCESSED_OBJECT_ACL``)."""
     content_type = content_type or CONTENT_TYPES.get(path.suffix, "application/octet-stream")
     with _translate_errors("upload an object", key):
         s3_client().upload_file(str(path), _bucket(), key, ExtraArgs=_processed_object_args(content_type))
@@ -169,12 +163,12 @@ def delete_prefix(prefix: str) -> int:
 def move(source: str, destination: str, *, public: bool) -> None:
     """Move an object (copy, then delete the source), keeping its type and headers.
 
-    ``public`` gives the copy the processed-object ACL (see
-    ``DEFAULT_PROCESSED_OBJECT_ACL``); otherwise it is private. Safe to repeat after a
+    ``public`` gives the copy the processed-object ACL
+    (``settings.VIDEO_PROCESSED_OBJECT_ACL``); otherwise it is private. Safe to repeat after a
     crash between the copy and the delete.
     """
     args = {}
-    acl = getattr(settings, "VIDEO_PROCESSED_OBJECT_ACL", DEFAULT_PROCESSED_OBJECT_ACL)
+    acl = settings.VIDEO_PROCESSED_OBJECT_ACL
     if public and acl:
         args["ACL"] = acl
     with _translate_errors("move an object", source):

@@ -7,7 +7,7 @@ service here is safe to run again.
 
 from celery import shared_task
 
-from videos import services
+from videos import housekeeping, processing
 from videos.store import StoreUnavailableError
 
 # Backoff with jitter: about 10 s, 20 s, 40 s, 80 s, 160 s (each randomised down).
@@ -28,29 +28,29 @@ _RETRY_TRANSIENT = {
 # connection may drop. Attempts are bounded by VIDEO_PROCESSING_MAX_ATTEMPTS in the service.
 @shared_task(name="videos.tasks.video_process", **{**_RETRY_TRANSIENT, "autoretry_for": (Exception,)})
 def video_process(video_id: str) -> None:
-    services.video_process(video_id=video_id)
+    processing.video_process(video_id=video_id)
 
 
 @shared_task(name="videos.tasks.video_add_renditions", **_RETRY_TRANSIENT)
 def video_add_renditions(video_id: str) -> None:
-    services.video_add_renditions(video_id=video_id)
+    processing.video_add_renditions(video_id=video_id)
 
 
 @shared_task(name="videos.tasks.video_delete_objects", **_RETRY_TRANSIENT)
 def video_delete_objects(video_id: str, owner_id: int | None) -> None:
-    services.video_delete_objects(video_id=video_id, owner_id=owner_id)
+    housekeeping.video_delete_objects(video_id=video_id, owner_id=owner_id)
 
 
 @shared_task(name="videos.tasks.video_quarantine_sync", **_RETRY_TRANSIENT)
 def video_quarantine_sync(video_id: str) -> str:
-    return services.video_quarantine_sync(video_id=video_id)
+    return housekeeping.video_quarantine_sync(video_id=video_id)
 
 
 @shared_task(name="videos.tasks.delete_abandoned_uploads", **_RETRY_TRANSIENT)
 def delete_abandoned_uploads() -> int:
-    return services.delete_abandoned_uploads()
+    return housekeeping.delete_abandoned_uploads()
 
 
 @shared_task(name="videos.tasks.requeue_stuck_processing")
 def requeue_stuck_processing() -> int:
-    return services.requeue_stuck_processing()
+    return housekeeping.requeue_stuck_processing()

@@ -10,6 +10,7 @@ from activity.counters import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY, count
 from activity.models import Comment, CommentState, Follow, Like, View
 from activity.tasks import flush_counters, recount_counters
 from tests.factories import CommentFactory, VideoFactory
+from tiktok.locks import AdvisoryLock, advisory_lock, lock_id
 from videos.models import Video
 
 pytestmark = pytest.mark.django_db
@@ -68,15 +69,15 @@ def test_a_batch_left_by_a_crashed_flush_is_applied_once_by_the_next_flush(video
 
 def test_the_flush_lock_keeps_a_second_worker_out_until_released(video):
     durable().hset(COUNTER_PENDING_KEY.format(entity="video"), f"{video.id}:likes", 1)
-    with counters._AdvisoryLock() as lock:
-        assert lock.acquired
+    with advisory_lock(AdvisoryLock.COUNTERS) as acquired:
+        assert acquired
         # Another session (a second worker) cannot take it.
         from django.db import connections
 
         other = connections.create_connection("default")
         try:
             with other.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [counters.COUNTER_LOCK_ID])
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id(AdvisoryLock.COUNTERS)])
                 assert cursor.fetchone()[0] is False
         finally:
             other.close()

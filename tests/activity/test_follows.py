@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def test_follow_is_idempotent_one_row_one_counter_change_one_feed_merge(auth_client, user, make_user, run_on_commit):
     creator = make_user()
-    with mock.patch("feed.services.follow_created") as follow_created, run_on_commit():
+    with mock.patch("feed.tasks.merge_creator_into_feed.apply_async") as follow_created, run_on_commit():
         first = auth_client.put(f"/api/v1/users/{creator.username}/follow")
         second = auth_client.put(f"/api/v1/users/{creator.username}/follow")
     assert first.status_code == second.status_code == 200
     assert first.json() == {"following": True, "counts": {"followers": 0, "following": 0}}
     assert Follow.objects.filter(follower=user, followee=creator).count() == 1
-    follow_created.assert_called_once_with(follower_id=user.pk, followee_id=creator.pk)
+    assert follow_created.call_count == 1 and follow_created.call_args.kwargs["args"] == [user.pk, creator.pk]
     assert pending_deltas(entity="user", object_ids=[creator.pk, user.pk]) == {
         str(creator.pk): {"followers": 1},
         str(user.pk): {"following": 1},
@@ -35,12 +35,12 @@ def test_unfollow_is_idempotent_and_removes_the_follow_once(auth_client, user, m
     with run_on_commit():
         auth_client.put(f"/api/v1/users/{creator.username}/follow")
     counter_flush()
-    with mock.patch("feed.services.follow_removed") as follow_removed, run_on_commit():
+    with mock.patch("feed.tasks.remove_creator_from_feed.apply_async") as follow_removed, run_on_commit():
         first = auth_client.delete(f"/api/v1/users/{creator.username}/follow")
         second = auth_client.delete(f"/api/v1/users/{creator.username}/follow")
     assert first.status_code == second.status_code == 204
     assert not Follow.objects.exists()
-    follow_removed.assert_called_once_with(follower_id=user.pk, followee_id=creator.pk)
+    assert follow_removed.call_count == 1 and follow_removed.call_args.kwargs["args"] == [user.pk, creator.pk]
     counter_flush()
     creator.refresh_from_db()
     assert creator.followers_count == 0
@@ -48,7 +48,7 @@ def test_unfollow_is_idempotent_and_removes_the_follow_once(auth_client, user, m
 
 def test_unfollow_of_someone_not_followed_is_a_204_without_counter_change(auth_client, make_user, run_on_commit):
     creator = make_user()
-    with mock.patch("feed.services.follow_removed") as follow_removed, run_on_commit():
+    with mock.patch("feed.tasks.remove_creator_from_feed.apply_async") as follow_removed, run_on_commit():
         response = auth_client.delete(f"/api/v1/users/{creator.username}/follow")
     assert response.status_code == 204
     follow_removed.assert_not_called()

@@ -13,11 +13,11 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from demo.clips import render_clip
 from feed import services as feed_services
 from feed import store
 from tests.conftest import REPO, WorkerProcess, client_for, stack, wait_for_replica_to_catch_up, wait_until, worker_env
 from tests.factories import FollowFactory, UserFactory, VideoFactory
-from videos.demo import render_clip
 from videos.models import Video, VideoStatus
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]

@@ -29,7 +29,7 @@ SOAK_THREADS = int(os.environ.get("SOAK_THREADS", "4"))
 def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
     from activity import counters
     from activity.models import Comment, Follow, Like
-    from feed import services as feed_services
+    from feed import selectors as feed_selectors
     from tiktok import outbox
     from tiktok.celery import app
     from videos.models import Video
@@ -125,13 +125,11 @@ def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
     for user in users:
         if not store.feed_exists(user_id=user.pk):
             continue
-        built, entries, _, _ = store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
-        in_feed = {entry.video_id for entry in entries}
+        read = store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
+        in_feed = {entry.video_id for entry in read.entries}
         followed = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
         expected = {
             str(video_id)
-            for video_id in feed_services.selectors.public_videos()
-            .filter(owner_id__in=followed)
-            .values_list("id", flat=True)
+            for video_id in feed_selectors.public_videos().filter(owner_id__in=followed).values_list("id", flat=True)
         }
         assert in_feed == expected, user.username

@@ -12,6 +12,8 @@ from django_redis import get_redis_connection
 from feed import services, store
 from tests.conftest import client_for
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tiktok.outbox import enqueue_on_commit
+from videos.services import video_published
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,7 @@ def publish(run_on_commit, owner, *, minutes_ago: float = 0, **fields):
 
     def create():
         video = VideoFactory(owner=owner, published_at=published_at, **fields)
-        services.video_published(video_id=video.id)
+        video_published(video_id=video.id)
         return video
 
     return run_on_commit(create)
@@ -43,7 +45,7 @@ def follow(run_on_commit, follower, followee):
         FollowFactory(follower=follower, followee=followee)
         followee.followers_count += 1
         followee.save(update_fields=["followers_count"])
-        services.follow_created(follower_id=follower.pk, followee_id=followee.pk)
+        enqueue_on_commit("feed.tasks.merge_creator_into_feed", follower.pk, followee.pk)
 
     run_on_commit(create)
 
@@ -128,7 +130,7 @@ def test_follow_backfills_and_unfollow_removes(run_on_commit):
         from activity.models import Follow
 
         Follow.objects.filter(follower=fan, followee=creator).delete()
-        services.follow_removed(follower_id=fan.pk, followee_id=creator.pk)
+        enqueue_on_commit("feed.tasks.remove_creator_from_feed", fan.pk, creator.pk)
 
     run_on_commit(unfollow)
     assert feed_ids(client) == [str(kept.id)]
@@ -145,7 +147,7 @@ def test_hidden_and_deleted_videos_vanish_from_the_feed_at_once(run_on_commit, d
     hidden, deleted, kept = (publish(run_on_commit, creator, minutes_ago=i) for i in range(3))
     assert len(feed_ids(client)) == 3
     with django_capture_on_commit_callbacks(execute=False) as purges:
-        video_set_moderation(video=hidden, moderation="hidden")
+        video_set_moderation(video_id=hidden.id, moderation="hidden", final=False)
         video_delete(video_id=deleted.id, owner=creator)
     # The background purge has not run yet: the read-time filter drops them already.
     assert store.feed_size(user_id=fan.pk) == 3
@@ -208,14 +210,14 @@ def test_watched_videos_are_skipped_on_later_reads(run_on_commit):
     first, second, third = (publish(run_on_commit, creator, minutes_ago=i) for i in range(3))
     client = client_for(fan)
     assert feed_ids(client) == [str(first.id), str(second.id), str(third.id)]
-    services.video_viewed(viewer_id=fan.pk, video_id=second.id)
+    services.video_seen(viewer_id=fan.pk, video_id=second.id)
     assert feed_ids(client) == [str(first.id), str(third.id)]
 
 
 def test_seen_memory_per_user_is_bounded(settings):
     settings.FEED_SEEN_MAX = 10
     for index in range(25):
-        services.video_viewed(viewer_id=1, video_id=f"v{index}")
+        services.video_seen(viewer_id=1, video_id=f"v{index}")
     assert get_redis_connection("default").zcard(store.FEED_SEEN_KEY.format(user_id=1)) == 10
 
 

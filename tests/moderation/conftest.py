@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from moderation.services import moderators_group_ensure
 from tests.factories import UserFactory
 from tests.videos.conftest import clips, complete  # noqa: F401 - fixtures shared with the videos tests
 
@@ -12,8 +13,6 @@ from tests.videos.conftest import clips, complete  # noqa: F401 - fixtures share
 @pytest.fixture
 def moderators_group(db):
     """The group the data migration creates (ensured again: transactional tests flush it)."""
-    from accounts.services import moderators_group_ensure
-
     return moderators_group_ensure()
 
 

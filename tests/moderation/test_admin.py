@@ -4,16 +4,17 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import User
-from activity.models import Comment, CommentState, Favorite, Follow, Like, Report, ReportStatus, View
+from activity.models import Comment, CommentState, Favorite, Follow, Like, View
+from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
 from tests.factories import CommentFactory, FollowFactory, UserFactory, VideoFactory
 from tests.moderation.conftest import run_action
-from tiktok.models import AuditAction, AuditEntry, OutboxMessage
+from tiktok.models import OutboxMessage
 from videos.models import Moderation, Video
 
 pytestmark = pytest.mark.django_db
 
-QUEUE = "/admin/tiktok/reportedvideo/"
-COMMENT_QUEUE = "/admin/tiktok/reportedcomment/"
+QUEUE = "/admin/moderation/reportedvideo/"
+COMMENT_QUEUE = "/admin/moderation/reportedcomment/"
 
 
 def reported(video, count: int, reason: str = "spam"):
@@ -92,8 +93,8 @@ def test_moderator_removes_a_reported_comment_and_its_reports_are_resolved(moder
 def test_moderator_resolves_and_dismisses_reports_in_the_report_list(moderator_client):
     video = VideoFactory()
     first, second = reported(video, 2)
-    run_action(moderator_client, "/admin/activity/report/", "resolve_reports", [first.pk], "handled")
-    run_action(moderator_client, "/admin/activity/report/", "dismiss_reports", [second.pk], "unfounded")
+    run_action(moderator_client, "/admin/moderation/report/", "resolve_reports", [first.pk], "handled")
+    run_action(moderator_client, "/admin/moderation/report/", "dismiss_reports", [second.pk], "unfounded")
     first.refresh_from_db(), second.refresh_from_db()
     assert (first.status, second.status) == (ReportStatus.RESOLVED, ReportStatus.DISMISSED)
     assert Video.objects.get(pk=video.pk).moderation == Moderation.VISIBLE
@@ -125,14 +126,13 @@ def test_moderator_can_view_users_but_not_change_passwords_or_edit_staff(moderat
 def test_audit_log_is_visible_filterable_and_read_only(moderator, moderator_client):
     video = VideoFactory()
     run_action(moderator_client, "/admin/videos/video/", "hide", [video.pk], "reason one")
-    listing = moderator_client.get("/admin/tiktok/auditentry/", {"action__exact": "video_hide"})
+    listing = moderator_client.get("/admin/moderation/auditentry/", {"action__exact": "video_hide"})
     assert listing.status_code == 200 and b"reason one" in listing.content
     entry = AuditEntry.objects.get()
-    assert moderator_client.get(f"/admin/tiktok/auditentry/{entry.pk}/change/").status_code == 200
-    assert (
-        moderator_client.post(f"/admin/tiktok/auditentry/{entry.pk}/change/", {"reason": "edited"}).status_code == 403
-    )
-    assert moderator_client.post(f"/admin/tiktok/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    change = f"/admin/moderation/auditentry/{entry.pk}/change/"
+    assert moderator_client.get(change).status_code == 200
+    assert moderator_client.post(change, {"reason": "edited"}).status_code == 403
+    assert moderator_client.post(f"/admin/moderation/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.get().reason == "reason one"
 
 
@@ -176,7 +176,7 @@ def test_changelists_of_100_rows_run_a_bounded_number_of_queries(
     model, hundred_of_everything, superuser_client, django_assert_max_num_queries
 ):
     if isinstance(model, str):
-        url = reverse(f"admin:tiktok_{model}_changelist")
+        url = reverse(f"admin:moderation_{model}_changelist")
     else:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     with django_assert_max_num_queries(12):
@@ -197,9 +197,9 @@ def test_queue_change_view_shows_the_poster_player_and_open_reports_read_only(mo
 
 
 def test_a_hidden_videos_admin_preview_points_at_its_quarantined_objects(moderator_client, moderator):
-    from videos.services import video_set_moderation
+    from moderation.services import video_moderate
 
     video = VideoFactory()
-    video_set_moderation(video=video, moderation=Moderation.HIDDEN, actor=moderator, reason="check")
+    video_moderate(video=video, moderation=Moderation.HIDDEN, actor=moderator, reason="check")
     body = moderator_client.get(f"/admin/videos/video/{video.pk}/change/").content.decode()
     assert f"quarantine/{video.id}/processed/{video.id}/poster.jpg" in body

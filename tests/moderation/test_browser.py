@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from activity.models import Report, ReportStatus
+from moderation.models import AuditEntry, Report, ReportStatus
+from moderation.services import moderators_group_ensure
 from tests.conftest import REPO, client_for, wait_for_replica_to_catch_up, wait_until
 from tests.factories import PASSWORD, FollowFactory, UserFactory, VideoFactory
-from tiktok.models import AuditEntry
 from videos.models import Moderation, Video
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,8 +79,6 @@ def test_moderator_hides_a_reported_video_in_the_admin_and_it_leaves_a_followers
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from accounts.services import moderators_group_ensure
-
     moderator = UserFactory(username="moderator", is_staff=True)
     moderator.groups.add(moderators_group_ensure())
     creator, follower = UserFactory(username="creator"), UserFactory(username="follower")
@@ -104,7 +102,7 @@ def test_moderator_hides_a_reported_video_in_the_admin_and_it_leaves_a_followers
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     wait_until(lambda: "/admin/login/" not in browser.current_url, timeout=10, message="login")
 
-    browser.get(f"{live_server.url}/admin/tiktok/reportedvideo/")
+    browser.get(f"{live_server.url}/admin/moderation/reportedvideo/")
     rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
     assert len(rows) == 2
     assert "Totally legit giveaway" in rows[0].text and "Spam ×2" in rows[0].text  # most reported first

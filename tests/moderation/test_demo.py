@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from activity.models import Report, ReportStatus
+from moderation.models import Report, ReportStatus
 from tests.factories import VideoFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ def fake_demo_video(*, owner, caption, pattern, **kwargs):
 
 
 def test_seed_demo_creates_a_moderator_and_open_reports_and_is_idempotent():
-    with mock.patch("videos.demo.create_demo_video", side_effect=fake_demo_video):
+    with mock.patch("demo.clips.create_demo_video", side_effect=fake_demo_video):
         call_command("seed_demo", stdout=mock.Mock())
         call_command("seed_demo", stdout=mock.Mock())
     moderator = User.objects.get(username="moderator")

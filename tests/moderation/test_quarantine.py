@@ -4,9 +4,10 @@ quarantine prefix (a task), and back on restore. Real clips, ffmpeg and the S3 s
 import pytest
 import requests
 
+from moderation.services import video_moderate
 from tests.videos.conftest import bucket_keys, upload
+from videos.housekeeping import video_quarantine_sync
 from videos.models import Moderation, Video
-from videos.services import video_quarantine_sync, video_set_moderation
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def test_hidden_video_urls_stop_working_and_restore_brings_them_back(
     public_keys = bucket_keys(f"processed/{video_id}/") + bucket_keys(video.original_key)
 
     with run_on_commit():  # the quarantine task runs after the commit (inline here)
-        video_set_moderation(video=video, moderation=Moderation.HIDDEN, actor=moderator, reason="takedown")
+        video_moderate(video=video, moderation=Moderation.HIDDEN, actor=moderator, reason="takedown")
     assert all(status in (403, 404) for status in (status_of(url) for url in urls))
     assert bucket_keys(f"processed/{video_id}/") == [] and bucket_keys(video.original_key) == []
     assert sorted(bucket_keys(f"quarantine/{video_id}/")) == sorted(
@@ -41,7 +42,7 @@ def test_hidden_video_urls_stop_working_and_restore_brings_them_back(
 
     assert video_quarantine_sync(video_id=video_id) == "nothing"  # idempotent
     with run_on_commit():
-        video_set_moderation(video=video, moderation=Moderation.VISIBLE, actor=moderator, reason="appeal")
+        video_moderate(video=video, moderation=Moderation.VISIBLE, actor=moderator, reason="appeal")
     assert [status_of(url) for url in urls] == [200, 200]
     assert bucket_keys(f"quarantine/{video_id}/") == []
     # Segments are public again for HLS players (no signature).
@@ -56,7 +57,7 @@ def test_deleting_a_quarantined_video_deletes_its_quarantined_objects(
     complete(auth_client, video_id)
     video = Video.objects.get(id=video_id)
     with run_on_commit():
-        video_set_moderation(video=video, moderation=Moderation.REMOVED, actor=moderator, reason="takedown")
+        video_moderate(video=video, moderation=Moderation.REMOVED, actor=moderator, reason="takedown")
     assert bucket_keys(f"quarantine/{video_id}/")
     with run_on_commit():
         auth_client.delete(f"/api/v1/videos/{video_id}")

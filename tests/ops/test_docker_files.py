@@ -85,6 +85,7 @@ def production_required_variables() -> set[str]:
     source = (REPO / "tiktok" / "settings.py").read_text()
     required = set(re.findall(r'env\(\s*"([A-Z0-9_]+)"[^)]*required_in_production=True', source))
     required |= set(re.findall(r"The environment variable ([A-Z0-9_]+) is required", source))
+    required |= set(re.findall(r'required_in_production\(\s*"([A-Z0-9_]+)"', source))
     return required
 
 

@@ -9,7 +9,7 @@ import textwrap
 import pytest
 from prometheus_client import REGISTRY
 
-from feed import services as feed_services
+from feed import pages as feed_pages
 from tests.conftest import REPO
 from tiktok import metrics
 from tiktok.celery import app
@@ -84,9 +84,9 @@ def test_feed_requests_are_timed_and_degraded_pages_counted(auth_client, monkeyp
     assert sample("feed_cache_events_total", event="degraded") == degraded
 
     def degraded_page(**kwargs):
-        return feed_services.FeedPage(items=[], next_cursor=None, source="following", degraded=True)
+        return feed_pages.FeedPage(items=[], next_cursor=None, source="following", degraded=True)
 
-    monkeypatch.setattr(feed_services, "feed_page", degraded_page)
+    monkeypatch.setattr(feed_pages, "feed_page", degraded_page)
     response = auth_client.get("/api/v1/feed")
     assert response["X-Feed-Degraded"] == "redis-unavailable"
     assert sample("feed_cache_events_total", event="degraded") == degraded + 1

@@ -42,6 +42,16 @@ def test_production_refuses_to_start_without_its_secret():
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
+def test_tooling_apps_are_not_installed_in_production():
+    local = manage("help", "--commands", env={})
+    assert local.returncode == 0, local.stderr
+    assert "seed_demo" in local.stdout.split()
+    assert "seed_bench" not in local.stdout.split()
+    production = manage("help", "--commands", env=PRODUCTION_ENV)
+    assert production.returncode == 0, production.stderr
+    assert not {"seed_demo", "seed_bench"} & set(production.stdout.split())
+
+
 def test_passwords_are_hashed_with_argon2_outside_tests():
     from tiktok import settings as project_settings
 

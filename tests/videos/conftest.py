@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from videos.demo import render_clip
+from demo.clips import render_clip
 
 
 @dataclass(frozen=True)

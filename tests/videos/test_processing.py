@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from tests.videos.conftest import bucket_keys, upload, video_keys
 from tiktok.storage import s3_client
-from videos import services, tasks
+from videos import processing, services, tasks
 from videos.models import Moderation, Video, VideoStatus
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def read_object(key: str) -> tuple[bytes, str]:
 
 def test_a_small_clip_is_published_with_one_rendition_at_its_own_size(auth_client, clips, complete):
     video_id = upload(auth_client, clips.small)
-    with mock.patch("feed.services.video_published") as published:
+    with mock.patch("videos.services.video_published") as published:
         response = complete(auth_client, video_id)
     assert response.status_code == 200, response.content
 
@@ -55,14 +55,14 @@ def test_a_small_clip_is_published_with_one_rendition_at_its_own_size(auth_clien
 
 def test_publish_fast_then_the_follow_up_adds_the_higher_rendition(auth_client, clips, complete):
     video_id = upload(auth_client, clips.hd)
-    with mock.patch("videos.tasks.video_add_renditions.delay") as follow_up:
+    with mock.patch("videos.tasks.video_add_renditions.apply_async") as follow_up:
         complete(auth_client, video_id)
     video = Video.objects.get(id=video_id)
     # Published as soon as the lowest rendition existed.
     assert video.status == VideoStatus.READY
     assert [r["name"] for r in video.renditions] == ["360p"]
     assert video.renditions[0]["width"] == 640
-    follow_up.assert_called_once_with(video_id)
+    assert follow_up.call_count == 1 and follow_up.call_args.kwargs["args"] == [video_id]
 
     tasks.video_add_renditions.delay(video_id)
     video.refresh_from_db()
@@ -88,7 +88,7 @@ def test_publish_fast_then_the_follow_up_adds_the_higher_rendition(auth_client, 
 )
 def test_unplayable_uploads_fail_with_a_reason_and_leave_no_objects(auth_client, clips, complete, clip, reason):
     video_id = upload(auth_client, getattr(clips, clip))
-    with mock.patch("feed.services.video_published") as published:
+    with mock.patch("videos.services.video_published") as published:
         assert complete(auth_client, video_id).status_code == 200
     video = Video.objects.get(id=video_id)
     assert video.status == VideoStatus.FAILED
@@ -109,23 +109,23 @@ def test_processing_twice_is_harmless(auth_client, clips, complete):
     video = Video.objects.get(id=video_id)
     assert video.status == VideoStatus.READY
     with mock.patch("videos.media.probe") as probe:
-        services.video_process(video_id=video_id)
+        processing.video_process(video_id=video_id)
     probe.assert_not_called()
     assert Video.objects.get(id=video_id).processing_attempts == 1
 
 
 def test_an_interrupted_run_can_start_again_from_the_beginning(auth_client, clips, django_capture_on_commit_callbacks):
     video_id = upload(auth_client, clips.medium)
-    with mock.patch("videos.tasks.video_process.delay"):
+    with mock.patch("videos.tasks.video_process.apply_async"):
         auth_client.post(f"/api/v1/videos/{video_id}/complete")
     # A first run dies in the middle of transcoding (as if the worker were killed).
     with mock.patch("videos.media.transcode_hls", side_effect=KeyboardInterrupt), pytest.raises(KeyboardInterrupt):
-        services.video_process(video_id=video_id)
+        processing.video_process(video_id=video_id)
     video = Video.objects.get(id=video_id)
     assert (video.status, video.processing_attempts) == (VideoStatus.PROCESSING, 1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.video_process(video_id=video_id)  # the redelivered message
+        processing.video_process(video_id=video_id)  # the redelivered message
     video.refresh_from_db()
     assert (video.status, video.processing_attempts) == (VideoStatus.READY, 2)
 
@@ -135,11 +135,11 @@ def test_after_too_many_attempts_the_video_fails_and_is_cleaned_up(
 ):
     settings.VIDEO_PROCESSING_MAX_ATTEMPTS = 2
     video_id = upload(auth_client, clips.medium)
-    with mock.patch("videos.tasks.video_process.delay"):
+    with mock.patch("videos.tasks.video_process.apply_async"):
         complete(auth_client, video_id)
     Video.objects.filter(id=video_id).update(processing_attempts=2)
     with mock.patch("videos.media.probe") as probe, django_capture_on_commit_callbacks(execute=True):
-        services.video_process(video_id=video_id)
+        processing.video_process(video_id=video_id)
     probe.assert_not_called()
     video = Video.objects.get(id=video_id)
     assert video.status == VideoStatus.FAILED
@@ -158,20 +158,20 @@ def test_transient_store_errors_are_retried_with_backoff():
 
 def test_a_video_deleted_while_processing_leaves_no_objects(auth_client, clips, django_capture_on_commit_callbacks):
     video_id = upload(auth_client, clips.medium)
-    with mock.patch("videos.tasks.video_process.delay"):
+    with mock.patch("videos.tasks.video_process.apply_async"):
         auth_client.post(f"/api/v1/videos/{video_id}/complete")
     video = Video.objects.get(id=video_id)
-    real_publish = services._processing_publish
+    real_publish = processing._processing_publish
 
     def delete_then_publish(*args, **kwargs):
         Video.objects.filter(id=video_id).delete()
         return real_publish(*args, **kwargs)
 
     with (
-        mock.patch("videos.services._processing_publish", side_effect=delete_then_publish),
+        mock.patch("videos.processing._processing_publish", side_effect=delete_then_publish),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        services.video_process(video_id=video_id)
+        processing.video_process(video_id=video_id)
     assert bucket_keys(f"processed/{video_id}/") == []
     assert bucket_keys(video.original_key) == [video.original_key]  # the delete path removes it with the row
 
@@ -183,7 +183,7 @@ def test_owner_delete_removes_row_feed_entries_and_objects(
     complete(auth_client, video_id)
     video = Video.objects.get(id=video_id)
     assert video_keys(video)
-    with mock.patch("feed.services.video_withdrawn") as withdrawn, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("videos.services.video_withdrawn") as withdrawn, django_capture_on_commit_callbacks(execute=True):
         response = auth_client.delete(f"/api/v1/videos/{video_id}")
     assert response.status_code == 204
     withdrawn.assert_called_once_with(video_id=video.id, owner_id=video.owner_id)
@@ -207,14 +207,14 @@ def test_abandoned_uploads_are_deleted_with_their_objects(auth_client, clips):
 
 def test_videos_stuck_in_processing_are_enqueued_again(auth_client, clips):
     video_id = upload(auth_client, clips.small)
-    with mock.patch("videos.tasks.video_process.delay"):
+    with mock.patch("videos.tasks.video_process.apply_async"):
         auth_client.post(f"/api/v1/videos/{video_id}/complete")
     recent_id = upload(auth_client, clips.small)
     Video.objects.filter(id=recent_id).update(status=VideoStatus.PROCESSING)
     Video.objects.filter(id=video_id).update(updated_at=timezone.now() - timedelta(hours=1))
-    with mock.patch("videos.tasks.video_process.delay") as enqueue:
+    with mock.patch("videos.tasks.video_process.apply_async") as enqueue:
         assert tasks.requeue_stuck_processing.delay().get() == 1
-    enqueue.assert_called_once_with(video_id)
+    assert enqueue.call_count == 1 and enqueue.call_args.kwargs["args"] == [video_id]
 
 
 def test_moderation_withdraws_and_republishes(auth_client, clips, complete, django_capture_on_commit_callbacks):
@@ -223,14 +223,14 @@ def test_moderation_withdraws_and_republishes(auth_client, clips, complete, djan
     video = Video.objects.get(id=video_id)
     assert auth_client.get(f"/api/v1/videos/{video_id}").status_code == 200  # cached card
 
-    with mock.patch("feed.services.video_withdrawn") as withdrawn:
-        services.video_set_moderation(video=video, moderation=Moderation.HIDDEN)
+    with mock.patch("videos.services.video_withdrawn") as withdrawn:
+        services.video_set_moderation(video_id=video.id, moderation=Moderation.HIDDEN, final=False)
     withdrawn.assert_called_once_with(video_id=video.id, owner_id=video.owner_id)
     from tests.conftest import client_for
     from tests.factories import UserFactory
 
     assert client_for(UserFactory()).get(f"/api/v1/videos/{video_id}").status_code == 404
-    with mock.patch("feed.services.video_published") as published:
-        services.video_set_moderation(video=video, moderation=Moderation.VISIBLE)
+    with mock.patch("videos.services.video_published") as published:
+        change = services.video_set_moderation(video_id=video.id, moderation=Moderation.VISIBLE, final=False)
     published.assert_called_once_with(video_id=video.id)
-    assert video.moderation == Moderation.VISIBLE
+    assert change.video.moderation == Moderation.VISIBLE and change.changed

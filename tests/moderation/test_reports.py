@@ -2,12 +2,23 @@
 
 import pytest
 
-from activity.models import Report, ReportStatus
+from moderation.models import Report, ReportStatus
 from tests.activity.conftest import assert_error
+from tests.conftest import client_for
 from tests.factories import CommentFactory, VideoFactory
 from videos.models import Moderation, Video
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def video(db):
+    return VideoFactory()
+
+
+@pytest.fixture
+def login():
+    return client_for
 
 
 def test_video_report_is_created_once_and_a_repeat_returns_the_open_report(auth_client, user, video):

@@ -1,9 +1,10 @@
-"""Admin actions that ask for a reason before they run (moderation).
+"""The one kind of moderator action in the admin: ask for a reason, then call a service.
 
-``reason_action`` turns ``perform(modeladmin, request, obj, reason)`` into an admin
-action: the first POST (from the changelist) shows a confirmation page listing the
-selected objects with a required reason field; submitting it runs ``perform`` once per
-object. ``perform`` calls a service, which writes the change and its audit entry.
+``reason_action`` makes an admin action: the first POST (from the changelist) shows a
+confirmation page listing the selected objects with a required reason field; submitting
+it calls ``perform`` once per object. ``perform`` calls a ``moderation.services``
+function, which writes the change and its audit entry. Every such action needs the
+``moderate`` permission of its model admin (``ModerateActionsMixin``).
 """
 
 from __future__ import annotations
@@ -29,22 +30,32 @@ class ReasonForm(forms.Form):
     )
 
 
-def reason_action(
-    *,
-    name: str,
-    description: str,
-    permissions: tuple[str, ...],
-    perform: Callable,
-    done: str,
-    confirm: str | None = None,
-):
+class ModerateActionsMixin:
+    """A model admin whose reason actions need every permission in ``moderate_permissions``."""
+
+    moderate_permissions: tuple[str, ...] = ()
+
+    def has_moderate_permission(self, request) -> bool:
+        return bool(self.moderate_permissions) and request.user.has_perms(self.moderate_permissions)
+
+
+def perform_with(service: Callable, target: str, **options) -> Callable:
+    """A ``perform`` that calls ``service(<target>=obj, actor=<the moderator>, reason=…, **options)``."""
+
+    def perform(modeladmin, request, obj, reason: str) -> None:
+        service(**{target: obj}, actor=request.user, reason=reason, **options)
+
+    return perform
+
+
+def reason_action(*, name: str, description: str, perform: Callable, done: str, confirm: str | None = None):
     """An admin action that asks for a reason, then calls ``perform`` for each selected object.
 
     ``name`` is the attribute the action is assigned to on the ModelAdmin (and listed
     under in ``actions``); ``done`` is the message after success, formatted with ``count``.
     """
 
-    @admin.action(description=description, permissions=permissions)
+    @admin.action(description=description, permissions=("moderate",))
     def action(modeladmin, request, queryset):
         form = ReasonForm(request.POST if request.POST.get(CONFIRM_FIELD) else None)
         objects = list(queryset)

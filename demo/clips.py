@@ -1,8 +1,9 @@
-"""Demo data: short real clips, uploaded the way a client uploads them.
+"""Demo clips: short real videos, uploaded the way a client uploads them.
 
-``create_demo_video`` renders a clip with ffmpeg's test sources, asks for an upload,
-PUTs the bytes to the presigned URL and completes the upload. Processing then runs in
-the worker (or inline when Celery runs eagerly), exactly as for a real upload.
+``render_clip`` writes an H.264/AAC clip from ffmpeg's test sources (the tests use it
+for fixtures too). ``create_demo_video`` renders one, asks for an upload, PUTs the bytes
+to the presigned URL and completes the upload. Processing then runs in the worker (or
+inline when Celery runs eagerly), exactly as for a real upload.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import tempfile
 from pathlib import Path
 
 import requests
+from rest_framework.authtoken.models import Token
+
+from videos import services
 
 PATTERNS = {
     "testsrc": "testsrc=size={size}:rate={rate}",
@@ -78,8 +82,6 @@ def create_demo_video(
         size = clip.stat().st_size
         if base_url:
             return _upload_over_http(base_url.rstrip("/"), owner=owner, caption=caption, clip=clip, size=size)
-        from videos import services
-
         video, ticket = services.video_create_upload(
             owner=owner, caption=caption, content_type="video/mp4", size_bytes=size
         )
@@ -89,8 +91,6 @@ def create_demo_video(
 
 
 def _upload_over_http(base_url: str, *, owner, caption: str, clip: Path, size: int) -> str:
-    from rest_framework.authtoken.models import Token
-
     token, _ = Token.objects.get_or_create(user=owner)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token.key}"

@@ -1,9 +1,9 @@
-"""The demo helper uploads a real clip the way a client does."""
+"""The demo clip helper uploads a real clip the way a client does."""
 
 import pytest
 
+from demo.clips import create_demo_video
 from tests.videos.conftest import bucket_keys
-from videos.demo import create_demo_video
 from videos.models import Video, VideoStatus
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from activity.services import follow_create
+from demo import clips
+from moderation.models import Report, ReportStatus
+from moderation.services import moderator_ensure
+from videos.models import Video
+
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - local demo data only
 DEMO_USERS = [
     ("alice", "Alice Andersen", "Skateboards and sunsets."),
@@ -62,33 +68,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("demo data ready"))
 
     def _follows(self, users):
-        try:
-            from activity.services import follow_create
-        except ImportError:
-            return
         for follower, followee in DEMO_FOLLOWS:
             follow_create(follower=users[follower], followee=users[followee])
 
     def _moderator(self):
-        try:
-            from accounts.services import moderator_ensure
-        except ImportError:
-            return
         moderator_ensure(username="moderator", password=DEMO_PASSWORD)
 
     def _videos(self, users):
-        try:
-            from videos.demo import create_demo_video
-        except ImportError:
-            return
-        from videos.models import Video
-
-        for username, clips in DEMO_CLIPS.items():
+        for username, user_clips in DEMO_CLIPS.items():
             owner = users[username]
             existing = set(Video.objects.filter(owner=owner).values_list("caption", flat=True))
-            for caption, pattern in clips:
+            for caption, pattern in user_clips:
                 if caption not in existing:
-                    create_demo_video(owner=owner, caption=caption, pattern=pattern)
+                    clips.create_demo_video(owner=owner, caption=caption, pattern=pattern)
                     self.stdout.write(f"uploaded demo clip {caption!r} for {username}")
 
     def _reports(self, users):
@@ -97,9 +89,6 @@ class Command(BaseCommand):
         Written directly (not through ``video_report_create``): the clip may still be
         processing in the worker, and the demo wants the queue filled either way.
         """
-        from activity.models import Report, ReportStatus
-        from videos.models import Video
-
         owner, caption = DEMO_REPORTED
         video = Video.objects.filter(owner=users[owner], caption=caption).first()
         if video is None:

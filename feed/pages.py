@@ -1,0 +1,253 @@
+"""Feed read side: one page of the following feed, its cursor, and the trending page.
+
+Reading a page never fails because of Redis: a missing feed is rebuilt under a short
+lock (one rebuild, not a stampede), a feed that runs out continues into older videos
+computed in SQL, and with Redis down the whole page comes from SQL on a replica, marked
+degraded. Following nobody (or nothing to show) means trending.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from activity.selectors import video_cards
+from feed import selectors, services, store
+from feed.store import REDIS_ERRORS, Entry
+from tiktok import metrics
+from tiktok.outbox import enqueue
+from tiktok.pagination import InvalidCursorError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FeedPage:
+    items: list[dict]
+    next_cursor: str | None
+    source: str  # "following", "trending"
+    degraded: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Cursor:
+    kind: str  # "f": following (Redis, then SQL), "s": SQL continuation, "t": trending
+    entry: Entry | None = None
+    version: str | None = None
+    offset: int = 0
+
+    def encode(self) -> str:
+        data: dict = {"k": self.kind}
+        if self.entry is not None:
+            data |= {"s": self.entry.score, "m": self.entry.video_id}
+        if self.version is not None:
+            data |= {"v": self.version, "o": self.offset}
+        return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Cursor:
+        if not raw:
+            return cls(kind="f")
+        invalid = InvalidCursorError()
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
+            kind = data["k"]
+            if kind not in {"f", "s", "t"}:
+                raise invalid
+            entry = Entry(score=int(data["s"]), video_id=str(data["m"])) if "s" in data else None
+            if kind == "t":
+                return cls(kind=kind, version=str(data["v"]), offset=max(int(data["o"]), 0))
+            if entry is None:
+                raise invalid
+            return cls(kind=kind, entry=entry)
+        except (binascii.Error, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
+            raise invalid from exc
+
+
+def feed_page(*, viewer, cursor: str | None, limit: int) -> FeedPage:
+    parsed = Cursor.decode(cursor)
+    if parsed.kind == "t":
+        return trending_feed_page(viewer=viewer, cursor=parsed, limit=limit)
+    try:
+        page = _following_page(viewer=viewer, cursor=parsed, limit=limit)
+    except REDIS_ERRORS:
+        logger.warning("Redis unavailable: serving the feed of user %s from SQL", viewer.pk)
+        page = _sql_page(viewer=viewer, before=parsed.entry, limit=limit, seen=set())
+        page.degraded = True
+        return page
+    if not page.items and parsed.entry is None:
+        # Following nobody, or nothing published by anyone followed: show what's trending.
+        return trending_feed_page(viewer=viewer, cursor=Cursor(kind="t"), limit=limit)
+    return page
+
+
+def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
+    if cursor.kind == "s":
+        return _sql_page(viewer=viewer, before=cursor.entry, limit=limit, seen=None)
+    user_id = viewer.pk
+    before = cursor.entry
+    items: list[dict] = []
+    fetch = limit * 2 + 5
+    for _ in range(settings.FEED_MAX_READ_ROUNDS):
+        read = store.read_page(user_id=user_id, max_score=before.score if before else None, count=fetch, today=_today())
+        if not read.built:
+            store.count("misses")
+            metrics.count_feed_event("miss")
+            if not _ensure_built(user_id=user_id):
+                return _sql_page(viewer=viewer, before=before, limit=limit, seen=None)
+            continue
+        if read.touch:
+            _record_activity(user_id=user_id)
+        entries = _exact_entries(read, before=before)
+        if not entries:
+            break  # nothing exact left in Redis: continue in SQL
+        # Hydrate only as many cards as the page still needs (plus a little slack for
+        # hidden or removed ones), chunk by chunk.
+        start = 0
+        while start < len(entries):
+            chunk = entries[start : start + limit - len(items) + 2]
+            start += len(chunk)
+            wanted = [entry.video_id for entry in chunk if entry.video_id not in read.seen]
+            cards = {card["id"]: card for card in video_cards(video_ids=wanted, viewer=viewer)} if wanted else {}
+            for entry in chunk:
+                before = entry
+                card = cards.get(entry.video_id)
+                if card is not None:
+                    items.append(card)
+                    if len(items) == limit:
+                        metrics.count_feed_event("hit")
+                        next_cursor = Cursor(kind="f", entry=entry).encode()
+                        return FeedPage(items=items, next_cursor=next_cursor, source="following")
+        if not read.cut:
+            break  # Redis has nothing older above its floor: continue in SQL
+    metrics.count_feed_event("hit")
+    rest = _sql_page(viewer=viewer, before=before, limit=limit - len(items), seen=None) if len(items) < limit else None
+    if rest is not None:
+        items += rest.items
+        next_cursor = rest.next_cursor
+    else:
+        next_cursor = Cursor(kind="f", entry=before).encode() if before else None
+    return FeedPage(items=items, next_cursor=next_cursor, source="following")
+
+
+def _exact_entries(read: store.PageRead, *, before: Entry | None) -> list[Entry]:
+    """The entries of one Redis read that are exactly the feed's next ones after ``before``.
+
+    Above the floor the feed and the big creators' sets together hold every video the
+    follows imply; below it they were trimmed, and SQL continues. Below the cut one of the
+    sets may hold entries this read did not return; the next read starts there.
+    """
+    entries = [entry for entry in read.entries if entry.score > read.floor]
+    if before is not None:
+        entries = [entry for entry in entries if entry.sort_key() < before.sort_key()]
+    if read.cut:
+        # Strictly above the cut is safe; a tie group at the cut itself is taken whole
+        # only when nothing else is left (so every read makes progress).
+        entries = [entry for entry in entries if entry.score > read.cut] or [
+            entry for entry in entries if entry.score >= read.cut
+        ]
+    return entries
+
+
+def _sql_page(*, viewer, before: Entry | None, limit: int, seen: set[str] | None) -> FeedPage:
+    """A page of the pull-model feed, continuing strictly after ``before``."""
+    items: list[dict] = []
+    for _ in range(settings.FEED_MAX_READ_ROUNDS):
+        entries = selectors.pull_feed_entries(user_id=viewer.pk, before=before, limit=limit * 2)
+        if not entries:
+            return FeedPage(items=items, next_cursor=None, source="following")
+        if seen is None:
+            try:
+                seen = store.seen_among(user_id=viewer.pk, video_ids=[entry.video_id for entry in entries])
+            except REDIS_ERRORS:
+                seen = set()
+        cards = {
+            card["id"]: card
+            for card in video_cards(video_ids=[e.video_id for e in entries if e.video_id not in seen], viewer=viewer)
+        }
+        for entry in entries:
+            before = entry
+            card = cards.get(entry.video_id)
+            if card is not None:
+                items.append(card)
+                if len(items) == limit:
+                    return FeedPage(items=items, next_cursor=Cursor(kind="s", entry=entry).encode(), source="following")
+        if len(entries) < limit * 2:
+            return FeedPage(items=items, next_cursor=None, source="following")
+        seen = None
+    return FeedPage(items=items, next_cursor=Cursor(kind="s", entry=before).encode(), source="following")
+
+
+def pull_feed_page(*, viewer, cursor: str | None, limit: int) -> FeedPage:
+    """The pull model on its own (bench baseline): every page computed in SQL."""
+    parsed = Cursor.decode(cursor)
+    return _sql_page(viewer=viewer, before=parsed.entry, limit=limit, seen=set())
+
+
+def _ensure_built(*, user_id: int) -> bool:
+    """Rebuild a missing feed once; concurrent readers wait for that one rebuild."""
+    if store.acquire_rebuild_lock(user_id=user_id, seconds=settings.FEED_REBUILD_LOCK_SECONDS):
+        try:
+            if not store.feed_exists(user_id=user_id):  # another reader may have just built it
+                services.feed_rebuild(user_id=user_id)
+                metrics.count_feed_event("rebuild")
+        finally:
+            store.release_rebuild_lock(user_id=user_id)
+        return True
+    deadline = time.monotonic() + settings.FEED_REBUILD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if store.feed_exists(user_id=user_id):
+            return True
+    return False
+
+
+def _record_activity(*, user_id: int) -> None:
+    """Once a day per user: record in the database that they read their feed."""
+    try:
+        enqueue("feed.tasks.record_feed_read", user_id)
+    except Exception:  # noqa: BLE001 - broker down: the next day's read records it
+        logger.warning("could not enqueue record_feed_read for user %s", user_id)
+
+
+def _today() -> str:
+    return datetime.now(tz=UTC).strftime("%Y-%m-%d")
+
+
+def trending_feed_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
+    version = cursor.version or store.current_trending_version() or services.trending_recompute()
+    offset = cursor.offset
+    items: list[dict] = []
+    while len(items) < limit:
+        rows, exists = store.trending_page(version=version, offset=offset, count=limit * 2)
+        if not exists and cursor.version is not None:
+            # The version this client was paging expired: restart on the current one.
+            version, offset, cursor = (
+                store.current_trending_version() or services.trending_recompute(),
+                0,
+                Cursor(kind="t"),
+            )
+            continue
+        if not rows:
+            return FeedPage(items=items, next_cursor=None, source="trending")
+        cards = {card["id"]: card for card in video_cards(video_ids=[row[0] for row in rows], viewer=viewer)}
+        for video_id, _, parts in rows:
+            offset += 1
+            card = cards.get(video_id)
+            if card is not None:
+                items.append(card | {"rank": parts})
+                if len(items) == limit:
+                    break
+        if len(rows) < limit * 2 and len(items) < limit:
+            return FeedPage(items=items, next_cursor=None, source="trending")
+    return FeedPage(
+        items=items, next_cursor=Cursor(kind="t", version=version, offset=offset).encode(), source="trending"
+    )

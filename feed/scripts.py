@@ -1,0 +1,123 @@
+"""The Lua scripts behind ``feed/store.py`` (which owns the keys they are given).
+
+Each runs atomically in Redis; keys come in ``KEYS`` (or as templates in ``ARGV`` where a
+script reads keys it only learns while running: see ``READ_PAGE``).
+"""
+
+# Trim a sorted set to its cap, remembering in ``floor`` the highest score trimmed away:
+# above the floor the set is exact, below it readers continue in SQL. Scores are kept as
+# the strings Redis gives (integral microseconds), never through Lua's number formatting.
+TRIM = """
+local function trim(key, floor_get, floor_set, cap)
+  local size = redis.call('ZCARD', key)
+  if size <= cap then return end
+  local removed = redis.call('ZRANGE', key, 0, size - cap - 1, 'WITHSCORES')
+  local top = removed[#removed]
+  local floor = floor_get()
+  if (not floor) or tonumber(top) > tonumber(floor) then floor_set(top) end
+  redis.call('ZREMRANGEBYRANK', key, 0, size - cap - 1)
+end
+"""
+
+# Add one video to many feeds, but only to feeds that exist (built and not expired),
+# trimming each to the cap. KEYS: feed key, meta key, feed key, meta key, ...
+ADD_TO_EXISTING_FEEDS = (
+    TRIM
+    + """
+local added = 0
+local cap = tonumber(ARGV[3])
+for i = 1, #KEYS, 2 do
+  local meta = KEYS[i + 1]
+  if redis.call('EXISTS', meta) == 1 then
+    redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
+    trim(KEYS[i], function() return redis.call('HGET', meta, 'floor') end,
+         function(value) redis.call('HSET', meta, 'floor', value) end, cap)
+    added = added + 1
+  end
+end
+return added
+"""
+)
+
+# Replace a feed (a rebuild) but keep what fan-out added since the rebuild started
+# (score >= ARGV[1]), so a concurrent publish is never lost. KEYS: feed, meta, big.
+# ARGV: keep-from score, cap, ttl, floor of the rebuilt entries ("0": none), built_at,
+# number of big creators k, k creator ids, then score/member pairs.
+WRITE_FEED = (
+    TRIM
+    + """
+local kept = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf', 'WITHSCORES')
+redis.call('DEL', KEYS[1], KEYS[3])
+local k = tonumber(ARGV[6])
+for i = 7, 6 + k do redis.call('SADD', KEYS[3], ARGV[i]) end
+if k > 0 then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+for i = 7 + k, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 1, #kept, 2 do redis.call('ZADD', KEYS[1], kept[i + 1], kept[i]) end
+redis.call('HSET', KEYS[2], 'built_at', ARGV[5], 'floor', ARGV[4])
+trim(KEYS[1], function() return redis.call('HGET', KEYS[2], 'floor') end,
+     function(value) redis.call('HSET', KEYS[2], 'floor', value) end, tonumber(ARGV[2]))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return redis.call('ZCARD', KEYS[1])
+"""
+)
+
+# A big creator's recent-videos set: add one and trim to the cap. KEYS: set, floor key.
+ADD_CREATOR_VIDEO = (
+    TRIM
+    + """
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+trim(KEYS[1], function() return redis.call('GET', KEYS[2]) end,
+     function(value) redis.call('SET', KEYS[2], value) end, tonumber(ARGV[3]))
+return 1
+"""
+)
+
+# One round trip for a page: whether the feed is built, its entries below the cursor, the
+# matching entries of every big creator the user follows, which of them the user has
+# already watched, the floor: the highest score below which the feed or one of the
+# creator sets was trimmed (above it the union is exactly what the follows imply; below
+# it the caller continues in SQL), and the cut: the highest last score among the sources
+# that returned a full ``count`` (below it, one of them may hold more this call did not
+# return, so the caller reads again from there). It counts the read as a hit, and on the first read of
+# a day renews the feed's expiry and says so (touch = 1), so the caller records the user
+# as active. (It reads creator and stats keys it is not given in KEYS: fine on one Redis;
+# on Redis Cluster those would need a second call.)
+# KEYS: feed, meta, big, seen; ARGV: max score (inclusive, or +inf), count, creator key
+# template, ttl seconds, today, stats key, creator floor key template.
+READ_PAGE = """
+local built = redis.call('EXISTS', KEYS[2])
+local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local floor = redis.call('HGET', KEYS[2], 'floor') or '0'
+local cut = '0'
+local function note_cut(rows)
+  if #rows == 2 * tonumber(ARGV[2]) and tonumber(rows[#rows]) > tonumber(cut) then cut = rows[#rows] end
+end
+note_cut(own)
+local creators = redis.call('SMEMBERS', KEYS[3])
+local merged = {}
+for _, creator in ipairs(creators) do
+  local key = string.gsub(ARGV[3], '<id>', creator)
+  local rows = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+  for _, value in ipairs(rows) do table.insert(merged, value) end
+  note_cut(rows)
+  local creator_floor = redis.call('GET', (string.gsub(ARGV[7], '<id>', creator)))
+  if creator_floor and tonumber(creator_floor) > tonumber(floor) then floor = creator_floor end
+end
+local seen = {}
+for _, rows in ipairs({own, merged}) do
+  for i = 1, #rows, 2 do
+    if redis.call('ZSCORE', KEYS[4], rows[i]) then table.insert(seen, rows[i]) end
+  end
+end
+local touch = 0
+if built == 1 then
+  redis.call('HINCRBY', ARGV[6], 'hits', 1)
+  if redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[5] then
+    redis.call('HSET', KEYS[2], 'read_day', ARGV[5])
+    for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+    touch = 1
+  end
+end
+return {built, own, merged, touch, seen, floor, cut}
+"""
