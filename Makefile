@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test up down status lint format venv migrate demo chaos bench clean
+.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -39,8 +39,17 @@ test: up
 	@$(STACK_ENV) && $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Fault injection and soak (RELIABILITY.md): stops and kills real services and workers.
+# The failover tests (tests/chaos/test_failover.py) run against the STACK_HA=1 topology.
 chaos: up
+	@STACK_HA=1 bin/stack-ha up
 	@$(STACK_ENV) && $(VENV)/bin/pytest -m chaos -rA --durations=0 $(PYTEST_ARGS)
+
+# The feed suite with the cache on a 3-master Redis Cluster (bin/stack-ha) instead of one node.
+test-cluster: up
+	@STACK_REDIS_CLUSTER=1 bin/stack-ha up
+	@eval "$$(STACK_REDIS_CLUSTER=1 bin/stack env)" && $(VENV)/bin/pytest tests/feed tests/integration/test_feed_flows.py \
+		--deselect tests/integration/test_feed_flows.py::test_redis_stopped_mid_test_gives_degraded_200_and_feeds_rebuild_after \
+		$(PYTEST_ARGS)  # (that one stops the single-node cache)
 
 lint: venv
 	@$(VENV)/bin/ruff check .

@@ -8,7 +8,9 @@ services also take the user's videos out of feeds and back, and write the audit 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from knox.models import AuthToken
 
+from accounts.admin_site import RevokingSetPasswordForm
 from accounts.models import User
 
 
@@ -29,6 +31,7 @@ class SuspendedFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    change_password_form = RevokingSetPasswordForm
     list_display = (
         "username", "display_name", "email", "video_count", "followers_count", "is_staff", "suspended_at",
         "date_joined",
@@ -53,3 +56,9 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="videos", ordering="video_total")
     def video_count(self, user: User) -> int:
         return user.video_total
+
+
+# Knox lists token digests and lets an admin delete rows, which would bypass the token
+# cache (a deleted row's cached entry would keep working until it expires). Tokens are
+# ended through services only: logout, password change, suspension.
+admin.site.unregister(AuthToken)

@@ -1,18 +1,29 @@
-"""Account endpoints: register, login, logout, own profile, public profiles."""
+"""Account endpoints: register, login, logout (this device or all), password, own profile."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.models import USERNAME_RULE
 from accounts.serializers import ProfileOutput
+from tiktok.client_address import client_limit_key
 from tiktok.throttles import AuthThrottle, WriteThrottle
 
 
 class MeOutput(ProfileOutput):
     email = serializers.CharField(help_text="Empty when none was given.")
+    avatar_status = serializers.CharField(
+        help_text='The last avatar upload: "" (none), awaiting_upload, processing, ready or failed.'
+    )
+    avatar_failure_reason = serializers.CharField(help_text="Why the last avatar upload was refused.")
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`; shown once.")
+    expires_at = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
 class RegisterApi(APIView):
@@ -21,9 +32,8 @@ class RegisterApi(APIView):
     throttle_classes = [AuthThrottle]
 
     class RegisterInput(serializers.Serializer):
-        username = serializers.RegexField(
-            r"^[A-Za-z0-9_.]{3,30}$", error_messages={"invalid": "3 to 30 letters, digits, '_' or '.'."}
-        )
+        # Normalised (NFKC, case-folded) and checked against USERNAME_PATTERN by the service.
+        username = serializers.CharField(max_length=150, help_text=USERNAME_RULE)
         password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
         email = serializers.EmailField(required=False, allow_blank=True, default="")
 
@@ -44,25 +54,52 @@ class LoginApi(APIView):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
-    @extend_schema(
-        request=LoginInput,
-        responses={200: inline_serializer("LoginOutput", {"token": serializers.CharField()})},
-        auth=[],
-    )
+    @extend_schema(request=LoginInput, responses={200: TokenOutput}, auth=[])
     def post(self, request):
         data = self.LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        token = services.user_login(**data.validated_data, address=AuthThrottle().get_ident(request))
-        return Response({"token": token})
+        issued = services.user_login(**data.validated_data, address=client_limit_key(request))
+        return Response(TokenOutput(issued).data)
 
 
 class LogoutApi(APIView):
+    """Sign this device out: its token fails from the next request on."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
-        services.user_logout(user=request.user)
+        services.user_logout(token_digest=request.auth.digest)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    """Sign every device of the user out, this one included."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.user_logout_everywhere(user_id=request.user.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(APIView):
+    """Change the password: every device is signed out; this one gets a new token."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AuthThrottle]
+
+    class PasswordChangeInput(serializers.Serializer):
+        current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+        new_password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=PasswordChangeInput, responses={200: TokenOutput})
+    def post(self, request):
+        data = self.PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        issued = services.user_change_password(user=request.user, **data.validated_data)
+        return Response(TokenOutput(issued).data)
 
 
 class MeApi(APIView):

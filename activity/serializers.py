@@ -5,6 +5,8 @@ Component names are unique across the project: drf-spectacular refuses duplicate
 
 from rest_framework import serializers
 
+from videos.serializers import VideoCardOutput
+
 
 class CommentAuthorOutput(serializers.Serializer):
     username = serializers.CharField()
@@ -55,7 +57,7 @@ class FavoriteStateOutput(serializers.Serializer):
 
 
 class ActivityVideoPageOutput(serializers.Serializer):
-    items = serializers.ListField(child=serializers.DictField(), help_text="Video cards, as in the feed.")
+    items = VideoCardOutput(many=True, help_text="Video cards, as in the feed.")
     next_cursor = serializers.CharField(allow_null=True)
 
 

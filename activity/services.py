@@ -21,6 +21,7 @@ from django_redis import get_redis_connection
 
 from accounts.models import User
 from activity.counters import counter_add
+from activity.flags import FAVORITED, FOLLOWING, LIKED, flags_record
 from activity.models import Comment, CommentState, Favorite, Follow, Like, View
 from tiktok.db_router import PRIMARY
 from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
@@ -71,6 +72,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
         if created:
             counter_add(entity="user", object_id=followee.pk, counter="followers", delta=1)
             counter_add(entity="user", object_id=follower.pk, counter="following", delta=1)
+            flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=True)
             enqueue_on_commit("feed.tasks.merge_creator_into_feed", follower.pk, followee.pk)
     return created
 
@@ -82,11 +84,16 @@ def follow_delete(*, follower: User, followee: User) -> bool:
         if deleted:
             counter_add(entity="user", object_id=followee.pk, counter="followers", delta=-1)
             counter_add(entity="user", object_id=follower.pk, counter="following", delta=-1)
+            flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=False)
             enqueue_on_commit("feed.tasks.remove_creator_from_feed", follower.pk, followee.pk)
     return bool(deleted)
 
 
 # --- Likes and favorites --------------------------------------------------------------
+
+
+# The flag each relation sets on the viewer's cards (``activity.flags``).
+RELATION_FLAGS = {"likes": LIKED, "favorites": FAVORITED}
 
 
 def _video_relation_create(*, model: type[Model], counter: str, user: User, video_id) -> bool:
@@ -95,6 +102,7 @@ def _video_relation_create(*, model: type[Model], counter: str, user: User, vide
         created = _insert_ignoring_conflict(model, user_id=user.pk, video_id=video.pk)
         if created:
             counter_add(entity="video", object_id=video.pk, counter=counter, delta=1)
+            flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(video.pk), value=True)
     return created
 
 
@@ -104,6 +112,7 @@ def _video_relation_delete(*, model: type[Model], counter: str, user: User, vide
         deleted, _ = model.objects.filter(user_id=user.pk, video_id=video.pk).delete()
         if deleted:
             counter_add(entity="video", object_id=video.pk, counter=counter, delta=-1)
+            flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(video.pk), value=False)
     return bool(deleted)
 
 

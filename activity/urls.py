@@ -1,6 +1,6 @@
 from django.urls import path
 
-from activity import apis
+from activity import apis, search_apis
 
 urlpatterns = [
     path("users/<str:username>", apis.UserDetailApi.as_view(), name="user-detail"),
@@ -17,4 +17,7 @@ urlpatterns = [
     path("comments/<int:comment_id>", apis.CommentDeleteApi.as_view(), name="comment-detail"),
     path("me/likes", apis.MyLikesApi.as_view(), name="me-likes"),
     path("me/favorites", apis.MyFavoritesApi.as_view(), name="me-favorites"),
+    path("search", search_apis.SearchApi.as_view(), name="search"),
+    path("hashtags/<str:tag>", search_apis.HashtagDetailApi.as_view(), name="hashtag-detail"),
+    path("hashtags/<str:tag>/videos", search_apis.HashtagVideosApi.as_view(), name="hashtag-videos"),
 ]

@@ -10,7 +10,8 @@ bench_patterns = [
     path("api/v1/bench/floor", views.BenchFloorApi.as_view(), name="bench-floor"),
 ]
 
-urlpatterns = [*project_urls.urlpatterns, *bench_patterns]
+# First: the project's URLconf ends with a catch-all JSON 404 under /api/.
+urlpatterns = [*bench_patterns, *project_urls.urlpatterns]
 
 # Django reads the error handlers from the root URLconf only.
 handler400 = project_urls.handler400

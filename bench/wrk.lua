@@ -1,6 +1,7 @@
 -- One scenario of bench/run.py, driven by wrk:
 --   wrk -t2 -c16 -d10s --latency -s bench/wrk.lua http://127.0.0.1:PORT -- MODE TOKENS [TARGETS]
--- MODE: feed | sql | floor | writes. TOKENS: one API token per line (a random one per
+-- MODE: bare | feed | sql | floor | writes (feed_<cohort>: the feed of another token
+-- file). TOKENS: one API token per line (a random one per
 -- request). TARGETS (writes only): lines "v <video id>" (PUT like) or "u <username>" (PUT follow).
 -- done() prints one line "BENCH_JSON {...}": requests, latency percentiles, status codes.
 
@@ -21,7 +22,7 @@ local function read_lines(path)
   return lines
 end
 
-local paths = { feed = "/api/v1/feed", sql = "/api/v1/bench/feed-sql", floor = "/api/v1/bench/floor" }
+local paths = { bare = "/", feed = "/api/v1/feed", sql = "/api/v1/bench/feed-sql", floor = "/api/v1/bench/floor" }
 
 function init(args)
   mode = args[1]
@@ -41,7 +42,7 @@ function request()
     end
     return wrk.format("PUT", "/api/v1/users/" .. value .. "/follow", headers)
   end
-  return wrk.format("GET", paths[mode], headers)
+  return wrk.format("GET", paths[mode] or paths.feed, headers)
 end
 
 function response(status, headers, body)

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 import requests
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import token_create
 from videos import services
 
 PATTERNS = {
@@ -91,9 +91,8 @@ def create_demo_video(
 
 
 def _upload_over_http(base_url: str, *, owner, caption: str, clip: Path, size: int) -> str:
-    token, _ = Token.objects.get_or_create(user=owner)
     session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token.key}"
+    session.headers["Authorization"] = f"Bearer {token_create(user=owner).token}"
     created = session.post(
         f"{base_url}/api/v1/videos",
         json={"caption": caption, "content_type": "video/mp4", "size_bytes": size},

@@ -2,7 +2,9 @@
 
 import time
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+import orjson
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -14,24 +16,45 @@ from feed import pages, services
 from tiktok import metrics
 from tiktok.pagination import page_limit
 from tiktok.throttles import WriteThrottle
+from videos.serializers import VideoCardOutput
 
 PAGE_PARAMETERS = [
     OpenApiParameter("cursor", str, description="Opaque cursor from the previous page's next_cursor."),
     OpenApiParameter("limit", int, description="Items per page, 1 to 50 (default 10)."),
 ]
 
-FeedPageOutput = inline_serializer(
-    "FeedPageOutput",
-    {
-        "items": serializers.ListField(child=serializers.DictField(), help_text="Video cards."),
-        "next_cursor": serializers.CharField(allow_null=True),
-        "source": serializers.ChoiceField(choices=["following", "trending"]),
-    },
-)
+
+class FeedRankOutput(serializers.Serializer):
+    """Why a trending card ranks where it does (``feed.services.trending_recompute``)."""
+
+    score = serializers.FloatField()
+    likes = serializers.IntegerField()
+    comments = serializers.IntegerField()
+    views = serializers.IntegerField()
+    completion = serializers.FloatField()
+    age_hours = serializers.FloatField()
 
 
-def page_response(page: pages.FeedPage) -> Response:
-    response = Response({"items": page.items, "next_cursor": page.next_cursor, "source": page.source})
+class FeedCardOutput(VideoCardOutput):
+    rank = FeedRankOutput(required=False, help_text="Trending cards only.")
+
+
+class FeedPageOutput(serializers.Serializer):
+    items = FeedCardOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    source = serializers.ChoiceField(choices=["following", "trending"])
+
+
+def page_response(page: pages.FeedPage) -> HttpResponse:
+    """The page as JSON, spliced from bytes: a warm page's cards arrive from Redis as JSON
+    and are not parsed again; the others (dicts) are serialised here, the same shape."""
+    items = b",".join(item if isinstance(item, bytes) else orjson.dumps(item) for item in page.items)
+    body = b'{"items":[%s],"next_cursor":%s,"source":%s}' % (
+        items,
+        orjson.dumps(page.next_cursor),
+        orjson.dumps(page.source),
+    )
+    response = HttpResponse(body, content_type="application/json")
     response["X-Feed-Source"] = page.source
     if page.degraded:
         response["X-Feed-Degraded"] = "redis-unavailable"

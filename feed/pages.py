@@ -8,9 +8,6 @@ degraded. Following nobody (or nothing to show) means trending.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -18,19 +15,21 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from activity.selectors import video_cards
-from feed import selectors, services, store
+from activity import flags
+from activity.selectors import video_cards, viewer_flags
+from feed import selectors, services, store, trending_store
 from feed.store import REDIS_ERRORS, Entry
-from tiktok import metrics
+from tiktok import cursors, metrics
+from tiktok.cursors import InvalidCursorError
 from tiktok.outbox import enqueue
-from tiktok.pagination import InvalidCursorError
+from videos.selectors import CARD_JSON_NOT_PUBLIC, CardJson, card_json_key_template, card_json_parse
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class FeedPage:
-    items: list[dict]
+    items: list[dict | bytes]  # cards: dicts, or the JSON bytes a warm page splices
     next_cursor: str | None
     source: str  # "following", "trending"
     degraded: bool = False
@@ -50,26 +49,25 @@ class Cursor:
             data |= {"s": self.entry.score, "m": self.entry.video_id}
         if self.version is not None:
             data |= {"v": self.version, "o": self.offset}
-        return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+        return cursors.sign(data)
 
     @classmethod
     def decode(cls, raw: str | None) -> Cursor:
+        """A cursor this API signed, every value bounded; else ``InvalidCursorError`` (400)."""
         if not raw:
             return cls(kind="f")
-        invalid = InvalidCursorError()
-        try:
-            data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode())
-            kind = data["k"]
-            if kind not in {"f", "s", "t"}:
-                raise invalid
-            entry = Entry(score=int(data["s"]), video_id=str(data["m"])) if "s" in data else None
-            if kind == "t":
-                return cls(kind=kind, version=str(data["v"]), offset=max(int(data["o"]), 0))
-            if entry is None:
-                raise invalid
-            return cls(kind=kind, entry=entry)
-        except (binascii.Error, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
-            raise invalid from exc
+        data = cursors.unsign(raw)
+        kind = data.get("k")
+        if kind == "t":
+            version = data.get("v")
+            if not isinstance(version, str) or not version.isdigit() or len(version) > 20:
+                raise InvalidCursorError()
+            offset = cursors.bounded_int(data.get("o"), high=settings.TRENDING_MAX_ITEMS)
+            return cls(kind=kind, version=version, offset=offset)
+        if kind not in {"f", "s"}:
+            raise InvalidCursorError()
+        entry = Entry(score=cursors.epoch_microseconds(data.get("s")), video_id=cursors.uuid_text(data.get("m")))
+        return cls(kind=kind, entry=entry)
 
 
 def feed_page(*, viewer, cursor: str | None, limit: int) -> FeedPage:
@@ -94,10 +92,22 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
         return _sql_page(viewer=viewer, before=cursor.entry, limit=limit, seen=None)
     user_id = viewer.pk
     before = cursor.entry
-    items: list[dict] = []
+    items: list[dict | bytes] = []
     fetch = limit * 2 + 5
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
-        read = store.read_page(user_id=user_id, max_score=before.score if before else None, count=fetch, today=_today())
+        cards_request = store.CardRequest(
+            card_key_template=card_json_key_template(),
+            flags_key=flags.flags_key(user_id),
+            wanted=limit - len(items),
+            before_member=before.video_id if before else "",
+        )
+        read = store.read_page(
+            user_id=user_id,
+            max_score=before.score if before else None,
+            count=fetch,
+            today=_today(),
+            cards=cards_request,
+        )
         if not read.built:
             store.count("misses")
             metrics.count_feed_event("miss")
@@ -106,6 +116,8 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
             continue
         if read.touch:
             _record_activity(user_id=user_id)
+        if read.cards and not read.flags_built:
+            _rebuild_flags(user_id=user_id)  # this page's flags come from SQL, the next from Redis
         entries = _exact_entries(read, before=before)
         if not entries:
             break  # nothing exact left in Redis: continue in SQL
@@ -113,10 +125,10 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
         # hidden or removed ones), chunk by chunk.
         start = 0
         while start < len(entries):
-            chunk = entries[start : start + limit - len(items) + 2]
+            chunk = entries[start : start + _chunk_size(read, entries[start:], default=limit - len(items) + 2)]
             start += len(chunk)
             wanted = [entry.video_id for entry in chunk if entry.video_id not in read.seen]
-            cards = {card["id"]: card for card in video_cards(video_ids=wanted, viewer=viewer)} if wanted else {}
+            cards = _hydrate(read, video_ids=wanted, viewer=viewer) if wanted else {}
             for entry in chunk:
                 before = entry
                 card = cards.get(entry.video_id)
@@ -136,6 +148,50 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
     else:
         next_cursor = Cursor(kind="f", entry=before).encode() if before else None
     return FeedPage(items=items, next_cursor=next_cursor, source="following")
+
+
+def _chunk_size(read: store.PageRead, entries: list[Entry], *, default: int) -> int:
+    """How many entries to hydrate next: those the page script already returned cards for
+    (or skipped as seen), else ``default`` (the cards the page still needs plus slack)."""
+    for index, entry in enumerate(entries):
+        if entry.video_id not in read.cards and entry.video_id not in read.seen:
+            return index or default
+    return len(entries)
+
+
+def _hydrate(read: store.PageRead, *, video_ids: list[str], viewer) -> dict[str, dict | bytes]:
+    """Cards for ``video_ids``: spliced from the bytes and flags the page script returned
+    (a warm page: no SQL), else through ``activity.selectors.video_cards`` (card cache,
+    then SQL). Flags not in Redis (hash not built) come from SQL."""
+    found: dict[str, dict | bytes] = {}
+    unflagged: dict[str, CardJson] = {}
+    missing: list[str] = []
+    for video_id in video_ids:
+        value, bits = read.cards.get(video_id, (None, ""))
+        card = card_json_parse(value)
+        if card is None:
+            missing.append(video_id)  # not read by the script, not cached, or invalidated
+        elif card == CARD_JSON_NOT_PUBLIC:
+            continue
+        elif bits:
+            found[video_id] = card.with_viewer(flags.VIEWER_JSON[bits])
+        else:
+            unflagged[video_id] = card
+    if unflagged:
+        owners = {video_id: card.owner_id for video_id, card in unflagged.items()}
+        sql_flags = viewer_flags(viewer=viewer, video_owner_ids=owners)
+        for video_id, card in unflagged.items():
+            found[video_id] = card.with_viewer(flags.viewer_json(sql_flags[video_id]))
+    if missing:
+        found |= {card["id"]: card for card in video_cards(video_ids=missing, viewer=viewer)}
+    return found
+
+
+def _rebuild_flags(*, user_id: int) -> None:
+    try:
+        flags.flags_rebuild(user_id=user_id)
+    except REDIS_ERRORS:
+        logger.warning("could not rebuild the flags of user %s", user_id)
 
 
 def _exact_entries(read: store.PageRead, *, before: Entry | None) -> list[Entry]:
@@ -223,15 +279,15 @@ def _today() -> str:
 
 
 def trending_feed_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
-    version = cursor.version or store.current_trending_version() or services.trending_recompute()
+    version = cursor.version or trending_store.current_trending_version() or services.trending_recompute()
     offset = cursor.offset
     items: list[dict] = []
     while len(items) < limit:
-        rows, exists = store.trending_page(version=version, offset=offset, count=limit * 2)
+        rows, exists = trending_store.trending_page(version=version, offset=offset, count=limit * 2)
         if not exists and cursor.version is not None:
             # The version this client was paging expired: restart on the current one.
             version, offset, cursor = (
-                store.current_trending_version() or services.trending_recompute(),
+                trending_store.current_trending_version() or services.trending_recompute(),
                 0,
                 Cursor(kind="t"),
             )

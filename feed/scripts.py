@@ -82,9 +82,18 @@ return 1
 # return, so the caller reads again from there). It counts the read as a hit, and on the first read of
 # a day renews the feed's expiry and says so (touch = 1), so the caller records the user
 # as active. (It reads creator and stats keys it is not given in KEYS: fine on one Redis;
-# on Redis Cluster those would need a second call.)
+# on Redis Cluster ``store`` runs READ_OWN_PAGE and reads the rest by slot instead.)
+# With a card key template (ARGV[8]) it also returns the page itself, so a warm page is
+# one round trip: walking the entries the caller will take (deduplicated, newest first by
+# (score, member), above the floor, strictly before the cursor (ARGV[1], ARGV[11]), and the
+# cut rule of ``pages._exact_entries``), skipping seen ones, it reads each card (JSON bytes
+# prefixed "<owner id> ", "-" when not public, see ``videos.selectors``) and the viewer's
+# flags for it from their hash (ARGV[9], see ``activity.flags``: "l:<video>", "f:<video>",
+# "u:<owner>"), until ARGV[10] public cards are found. The caller still applies its own
+# exactness rules; these cards only spare it a second round trip.
 # KEYS: feed, meta, big, seen; ARGV: max score (inclusive, or +inf), count, creator key
-# template, ttl seconds, today, stats key, creator floor key template.
+# template, ttl seconds, today, stats key, creator floor key template, card key template
+# ("" for no cards), flags key, cards wanted, cursor member ("" for none).
 READ_PAGE = """
 local built = redis.call('EXISTS', KEYS[2])
 local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
@@ -116,8 +125,72 @@ if built == 1 then
   if redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[5] then
     redis.call('HSET', KEYS[2], 'read_day', ARGV[5])
     for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+    if ARGV[9] and ARGV[9] ~= '' then redis.call('EXPIRE', ARGV[9], ARGV[4]) end
     touch = 1
   end
 end
-return {built, own, merged, touch, seen, floor, cut}
+local cards = {}
+local flags_built = 0
+if built == 1 and ARGV[8] and ARGV[8] ~= '' then
+  local top, low, rows, taken, skip = tonumber(ARGV[1]), tonumber(floor), {}, {}, {}
+  local above_cut = false
+  for _, src in ipairs({own, merged}) do
+    for i = 1, #src, 2 do
+      local member, score = src[i], tonumber(src[i + 1])
+      if not taken[member] and score > low
+          and (ARGV[11] == '' or score < top or (score == top and member < ARGV[11])) then
+        taken[member] = true
+        table.insert(rows, {score, member})
+        if score > tonumber(cut) then above_cut = true end
+      end
+    end
+  end
+  table.sort(rows, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
+  for _, member in ipairs(seen) do skip[member] = true end
+  flags_built = redis.call('HEXISTS', ARGV[9], 'built')
+  local wanted, found = tonumber(ARGV[10]), 0
+  for _, row in ipairs(rows) do
+    local score, member = row[1], row[2]
+    if found >= wanted or (tonumber(cut) > 0 and (score < tonumber(cut) or (above_cut and score == tonumber(cut)))) then
+      break
+    end
+    if not skip[member] then
+      local card = redis.call('GET', (string.gsub(ARGV[8], '<id>', member)))
+      local bits = ''
+      local owner = card and string.match(card, '^(%d+) ')
+      if owner then
+        found = found + 1
+        if flags_built == 1 then
+          local f = redis.call('HMGET', ARGV[9], 'l:' .. member, 'f:' .. member, 'u:' .. owner)
+          bits = (f[1] and '1' or '0') .. (f[2] and '1' or '0') .. (f[3] and '1' or '0')
+        end
+      end
+      table.insert(cards, member)
+      table.insert(cards, card or '')
+      table.insert(cards, bits)
+    end
+  end
+end
+return {built, own, merged, touch, seen, floor, cut, cards, flags_built}
+"""
+
+# READ_PAGE on Redis Cluster, where a script may touch only its KEYS (one slot): the
+# user's own keys only; ``store`` then reads the creators' sets, floors and seen flags
+# and counts the hit. KEYS: feed, meta, big, seen; ARGV: max score, count, ttl, today.
+READ_OWN_PAGE = """
+local built = redis.call('EXISTS', KEYS[2])
+local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local floor = redis.call('HGET', KEYS[2], 'floor') or '0'
+local creators = redis.call('SMEMBERS', KEYS[3])
+local seen = {}
+for i = 1, #own, 2 do
+  if redis.call('ZSCORE', KEYS[4], own[i]) then table.insert(seen, own[i]) end
+end
+local touch = 0
+if built == 1 and redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[4] then
+  redis.call('HSET', KEYS[2], 'read_day', ARGV[4])
+  for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+  touch = 1
+end
+return {built, own, creators, touch, seen, floor}
 """

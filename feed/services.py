@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity.models import Follow
-from feed import selectors, store
+from feed import selectors, store, trending_store
 from feed.store import Entry
 from tiktok import db_router, metrics
 from tiktok.outbox import enqueue
@@ -167,7 +167,7 @@ def video_purge(*, video_id: str, owner_id: int | None) -> None:
     if selectors.public_videos().filter(id=video_id).exists():
         return  # restored before this ran
     owner_id = video or owner_id
-    store.remove_from_trending(video_id=video_id)
+    trending_store.remove_from_trending(video_id=video_id)
     if owner_id is None:
         return
     store.remove_creator_video(creator_id=owner_id, video_id=video_id)
@@ -197,7 +197,7 @@ def trending_recompute() -> str:
         }
         ranked.append((video_id, score, parts))
     ranked.sort(key=lambda item: item[1], reverse=True)
-    return store.publish_trending(ranked=ranked[: settings.TRENDING_MAX_ITEMS], keep_seconds=3600)
+    return trending_store.publish_trending(ranked=ranked[: settings.TRENDING_MAX_ITEMS], keep_seconds=3600)
 
 
 def user_activity_recorded(*, user_id: int) -> None:

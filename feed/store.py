@@ -1,4 +1,4 @@
-"""The only code that reads or writes feed keys in Redis.
+"""The only code that reads or writes feed keys in Redis (trending: ``trending_store.py``).
 
 Key layout (all in the LRU cache instance: everything here can be rebuilt from Postgres;
 ``{…}`` is a Redis Cluster hash tag, so one user's keys share a slot):
@@ -16,10 +16,7 @@ Key layout (all in the LRU cache instance: everything here can be rebuilt from P
 ``creator:{<creator_id>}:videos``  sorted set: a big creator's recent videos
 ``creator:{<creator_id>}:floor``   string: the highest score trimmed from that set
 ``creators:big``               set: creators currently above the fan-out threshold
-``trending:current``           string: the version of the trending set being served
-``trending:v:<version>``       sorted set: video id -> trending score (kept a while, so
-                               a client paging an older version still pages stably)
-``trending:parts:<version>``   hash: video id -> JSON of the parts it was ranked by
+``trending:{trending}:*``      the trending versions: ``feed/trending_store.py``
 ``feed:stats``                 hash: hits, misses, rebuilds, degraded (for feed_stats)
 
 A feed expires ``FEED_INACTIVE_DAYS`` after its last read, so fan-out (which only writes
@@ -28,14 +25,14 @@ to feeds that exist) skips long-inactive users; their feed is rebuilt when they 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import redis.exceptions
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.cluster import RedisCluster
 
 from feed import scripts
 
@@ -52,14 +49,15 @@ CREATOR_VIDEOS_KEY = "creator:{{{creator_id}}}:videos"
 # The highest score trimmed from a creator's set (absent: the set holds all their videos).
 CREATOR_FLOOR_KEY = "creator:{{{creator_id}}}:floor"
 BIG_CREATORS_KEY = "creators:big"
-TRENDING_CURRENT_KEY = "trending:current"
-TRENDING_KEY = "trending:v:{version}"
-TRENDING_PARTS_KEY = "trending:parts:{version}"
 STATS_KEY = "feed:stats"
 
 
 def client():
     return get_redis_connection("default")
+
+
+def _is_cluster() -> bool:  # there a script may touch only its KEYS, all in one slot
+    return isinstance(client(), RedisCluster)
 
 
 def feed_ttl_seconds() -> int:
@@ -90,6 +88,26 @@ def _script(source: str):
     return script
 
 
+def _pipelined(source: str, calls: Sequence[tuple[list, list]], *, retry: bool = True) -> list:
+    """One script call per (keys, args), pipelined. A cluster pipeline does not load scripts
+    (nor allow ``evalsha()``: the raw command routes by its keys): on NOSCRIPT the script
+    is loaded and the (idempotent) calls run again."""
+    script, cluster = _script(source), _is_cluster()
+    pipe = client().pipeline(transaction=False)
+    for keys, args in calls:
+        if cluster:
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        else:
+            script(keys=keys, args=args, client=pipe)
+    try:
+        return pipe.execute()
+    except redis.exceptions.NoScriptError:
+        if not retry:
+            raise
+        client().script_load(source)
+        return _pipelined(source, calls, retry=False)
+
+
 def _pairs(flat: Sequence) -> list[Entry]:
     return [Entry(score=int(float(flat[i + 1])), video_id=_text(flat[i])) for i in range(0, len(flat), 2)]
 
@@ -108,11 +126,33 @@ class PageRead:
     seen: set[str]  # ids among ``entries`` the user has already watched
     floor: int  # entries are exact above this score; 0: exact all the way down
     cut: int  # below this score a source may hold entries not returned; 0: none cut
+    # video id -> (cached card value or None, flag bits "lfu" or "" when unknown), for the
+    # entries the page will most likely take (see ``scripts.READ_PAGE``); may be empty.
+    cards: dict[str, tuple[bytes | None, str]] = field(default_factory=dict)
+    flags_built: bool = False  # the viewer's flags hash was complete
 
 
-def read_page(*, user_id: int, max_score: int | None, count: int, today: str) -> PageRead:
-    """Entries with score <= ``max_score`` from the user's feed and followed big creators."""
-    built, own, merged, touch, seen, floor, cut = _script(scripts.READ_PAGE)(
+@dataclass(frozen=True)
+class CardRequest:
+    """Ask ``read_page`` for the page's cards and flags too (keys owned by videos/activity)."""
+
+    card_key_template: str  # with "<id>" for the video id
+    flags_key: str
+    wanted: int  # public cards wanted
+    before_member: str = ""  # the cursor's member ("": first page)
+
+
+def read_page(
+    *, user_id: int, max_score: int | None, count: int, today: str, cards: CardRequest | None = None
+) -> PageRead:
+    """Entries with score <= ``max_score`` from the user's feed and followed big creators
+    (and, with ``cards``, the cards and flags of the entries a page takes, same call)."""
+    if _is_cluster():
+        return _read_page_by_slot(user_id=user_id, max_score=max_score, count=count, today=today)
+    card_args = ["", "", 0, ""]
+    if cards is not None:
+        card_args = [cards.card_key_template, cards.flags_key, cards.wanted, cards.before_member]
+    built, own, merged, touch, seen, floor, cut, found, flags_built = _script(scripts.READ_PAGE)(
         keys=[
             FEED_KEY.format(user_id=user_id),
             FEED_META_KEY.format(user_id=user_id),
@@ -127,6 +167,7 @@ def read_page(*, user_id: int, max_score: int | None, count: int, today: str) ->
             today,
             STATS_KEY,
             CREATOR_FLOOR_KEY.format(creator_id="<id>"),
+            *card_args,
         ],
     )
     entries = {entry.video_id: entry for entry in _pairs(own) + _pairs(merged)}
@@ -137,7 +178,38 @@ def read_page(*, user_id: int, max_score: int | None, count: int, today: str) ->
         seen={_text(video_id) for video_id in seen},
         floor=int(float(_text(floor))),
         cut=int(float(_text(cut))),
+        cards={_text(found[i]): (found[i + 1] or None, _text(found[i + 2])) for i in range(0, len(found), 3)},
+        flags_built=bool(flags_built),
     )
+
+
+def _read_page_by_slot(*, user_id: int, max_score: int | None, count: int, today: str) -> PageRead:
+    """``read_page`` on Redis Cluster: own keys in one script, creators' sets pipelined."""
+    top = "+inf" if max_score is None else max_score
+    built, own, creators, touch, seen, floor = _script(scripts.READ_OWN_PAGE)(
+        keys=[key.format(user_id=user_id) for key in (FEED_KEY, FEED_META_KEY, FEED_BIG_KEY, FEED_SEEN_KEY)],
+        args=[top, count, feed_ttl_seconds(), today],
+    )
+    sources = [_pairs(own)]
+    floor = int(float(_text(floor)))
+    pipe = client().pipeline(transaction=False)
+    for creator in creators:
+        key = CREATOR_VIDEOS_KEY.format(creator_id=_text(creator))
+        pipe.zrevrangebyscore(key, top, "-inf", start=0, num=count, withscores=True)
+        pipe.get(CREATOR_FLOOR_KEY.format(creator_id=_text(creator)))
+    if built:
+        pipe.hincrby(STATS_KEY, "hits", 1)
+    results = pipe.execute()
+    for index in range(len(creators)):
+        rows, creator_floor = results[2 * index], results[2 * index + 1]
+        sources.append([Entry(score=int(score), video_id=_text(member)) for member, score in rows])
+        floor = max(floor, int(float(_text(creator_floor or "0"))))
+    cuts = [rows[-1].score for rows in sources if count and len(rows) == count]
+    merged_ids = [entry.video_id for rows in sources[1:] for entry in rows]
+    seen_ids = {_text(video_id) for video_id in seen} | seen_among(user_id=user_id, video_ids=merged_ids)
+    entries = sorted({e.video_id: e for rows in sources for e in rows}.values(), key=Entry.sort_key, reverse=True)
+    cut = max(cuts, default=0)
+    return PageRead(built=bool(built), entries=entries, touch=bool(touch), seen=seen_ids, floor=floor, cut=cut)
 
 
 def write_feed(
@@ -187,6 +259,10 @@ def add_to_feeds(*, user_ids: Sequence[int], entry: Entry) -> int:
     """Fan-out: add one entry to each existing feed among ``user_ids``; returns how many."""
     if not user_ids:
         return 0
+    if _is_cluster():  # one script call per user: each user's keys share one slot
+        args = [entry.score, entry.video_id, settings.FEED_MAX_ITEMS]
+        calls = [([FEED_KEY.format(user_id=u), FEED_META_KEY.format(user_id=u)], args) for u in user_ids]
+        return sum(int(added) for added in _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls))
     keys: list[str] = []
     for user_id in user_ids:
         keys += [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
@@ -199,24 +275,21 @@ def merge_into_feed(*, user_id: int, entries: Sequence[Entry]) -> None:
     if not entries:
         return
     keys = [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
-    script = _script(scripts.ADD_TO_EXISTING_FEEDS)
-    pipe = client().pipeline(transaction=False)
-    for entry in entries:
-        script(keys=keys, args=[entry.score, entry.video_id, settings.FEED_MAX_ITEMS], client=pipe)
-    pipe.execute()
+    calls = [(keys, [entry.score, entry.video_id, settings.FEED_MAX_ITEMS]) for entry in entries]
+    _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls)
 
 
 def merge_into_feeds(*, user_ids: Sequence[int], entries: Sequence[Entry]) -> None:
     """Add entries to each built feed among ``user_ids`` (a creator's videos restored)."""
     if not entries or not user_ids:
         return
-    script = _script(scripts.ADD_TO_EXISTING_FEEDS)
-    pipe = client().pipeline(transaction=False)
-    for user_id in user_ids:
-        keys = [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
-        for entry in entries:
-            script(keys=keys, args=[entry.score, entry.video_id, settings.FEED_MAX_ITEMS], client=pipe)
-    pipe.execute()
+    cap = settings.FEED_MAX_ITEMS
+    calls = [
+        ([FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)], [entry.score, entry.video_id, cap])
+        for user_id in user_ids
+        for entry in entries
+    ]
+    _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls)
 
 
 def remove_many_from_feeds(*, user_ids: Sequence[int], video_ids: Sequence[str]) -> None:
@@ -344,50 +417,3 @@ def count(event: str, amount: int = 1) -> None:
 
 def stats() -> dict[str, int]:
     return {_text(key): int(value) for key, value in client().hgetall(STATS_KEY).items()}
-
-
-# --- trending ------------------------------------------------------------------------
-
-
-def publish_trending(*, ranked: Sequence[tuple[str, float, dict]], keep_seconds: int) -> str:
-    """Store a new trending version and make it current; returns the version."""
-    version = str(int(time.time() * 1000))
-    key = TRENDING_KEY.format(version=version)
-    parts_key = TRENDING_PARTS_KEY.format(version=version)
-    pipe = client().pipeline(transaction=True)
-    if ranked:
-        pipe.zadd(key, {video_id: score for video_id, score, _ in ranked})
-        pipe.hset(parts_key, mapping={video_id: json.dumps(parts) for video_id, _, parts in ranked})
-        pipe.expire(key, keep_seconds)
-        pipe.expire(parts_key, keep_seconds)
-    pipe.set(TRENDING_CURRENT_KEY, version)
-    pipe.execute()
-    return version
-
-
-def current_trending_version() -> str | None:
-    value = client().get(TRENDING_CURRENT_KEY)
-    return _text(value) if value is not None else None
-
-
-def trending_page(*, version: str, offset: int, count: int) -> tuple[list[tuple[str, float, dict]], bool]:
-    """A slice of one trending version with each item's rank parts; (items, version_exists)."""
-    key = TRENDING_KEY.format(version=version)
-    pipe = client().pipeline(transaction=False)
-    pipe.exists(key)
-    pipe.zrevrange(key, offset, offset + count - 1, withscores=True)
-    exists, rows = pipe.execute()
-    if not rows:
-        return [], bool(exists)
-    ids = [_text(member) for member, _ in rows]
-    parts = client().hmget(TRENDING_PARTS_KEY.format(version=version), ids)
-    return [
-        (video_id, float(score), json.loads(part) if part else {})
-        for video_id, (_, score), part in zip(ids, rows, parts, strict=True)
-    ], True
-
-
-def remove_from_trending(*, video_id: str) -> None:
-    version = current_trending_version()
-    if version:
-        client().zrem(TRENDING_KEY.format(version=version), video_id)

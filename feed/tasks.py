@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from feed import selectors, services, store
 from tiktok.outbox import enqueue
+from videos import hashtags
 
 RETRY = {"autoretry_for": store.REDIS_ERRORS, "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
 
@@ -85,3 +86,12 @@ def refresh_active_feeds() -> int:
 @shared_task(name="feed.tasks.recompute_trending", **RETRY)
 def recompute_trending() -> str:
     return services.trending_recompute()
+
+
+# --- Discovery (hashtags, For You) ----------------------------------------------------------
+
+
+@shared_task(name="feed.tasks.recount_hashtags")
+def recount_hashtags() -> int:
+    """Recount ``Hashtag.video_count`` (public videos per tag) exactly; see ``videos.hashtags``."""
+    return hashtags.hashtag_counts_recount()

@@ -3,47 +3,38 @@
 Every action asks for a reason and calls ``moderation.services``, so feeds, cached
 cards, quarantined media, open reports and the audit log follow. The plain model admins
 of lower apps (videos, comments, users) are registered again here as subclasses that add
-the moderation actions, filters and columns: lower apps never import this one.
+the moderation actions, filters and columns: lower apps never import this one. The
+report queues themselves live in ``moderation.admin_queues`` and are registered here.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from accounts.admin import UserAdmin
 from accounts.models import User
-from activity.admin import CommentAdmin, shorten
+from activity.admin import CommentAdmin
 from activity.models import Comment, CommentState
 from moderation import services
 from moderation.admin_actions import ModerateActionsMixin, perform_with, reason_action
-from moderation.models import AuditEntry, Report, ReportedComment, ReportedVideo, ReportReason, ReportStatus
-from tiktok.admin import ReadOnlyAdmin, ReadOnlyMixin
-from videos.admin import VideoAdmin, VideoMediaMixin
+from moderation.admin_queues import (
+    CHANGE_COMMENT,
+    CHANGE_REPORT,
+    MODERATE_VIDEO,
+    ReportedCommentAdmin,
+    ReportedVideoAdmin,
+    open_reports,
+)
+from moderation.models import AuditEntry, Report, ReportedComment, ReportedVideo
+from tiktok.admin import ReadOnlyAdmin
+from videos.admin import VideoAdmin
 from videos.models import Moderation, Video
 
-MODERATE_VIDEO = "videos.moderate_video"
-CHANGE_COMMENT = "activity.change_comment"
-CHANGE_REPORT = "moderation.change_report"
 SUSPEND_USER = "accounts.suspend_user"
-
-
-def open_reports(**target):
-    return Report.objects.filter(status=ReportStatus.OPEN, **target)
-
-
-def reasons_summary(reports: list[Report]) -> str:
-    """ "Spam ×3, Hate speech" from a target's open reports."""
-    counts: dict[str, int] = {}
-    for report in reports:
-        counts[report.reason] = counts.get(report.reason, 0) + 1
-    labels = dict(ReportReason.choices)
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return ", ".join(f"{labels.get(reason, reason)} ×{count}" if count > 1 else labels.get(reason, reason)
-                     for reason, count in ordered)  # fmt: skip
 
 
 def _after(fields: tuple, anchor: str, *extra: str) -> tuple:
@@ -75,24 +66,6 @@ class VideoOpenReportsFilter(OpenReportsFilter):
 
 class CommentOpenReportsFilter(OpenReportsFilter):
     target = "comment"
-
-
-class OpenReportInline(ReadOnlyMixin, admin.TabularInline):
-    model = Report
-    fk_name = "video"
-    verbose_name = "open report"
-    verbose_name_plural = "open reports"
-    fields = ("created_at", "reporter", "reason", "details")
-    readonly_fields = fields
-    extra = 0
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(status=ReportStatus.OPEN).select_related("reporter")
-
-
-class OpenCommentReportInline(OpenReportInline):
-    fk_name = "comment"
 
 
 # --- Videos, comments and users: the lower apps' admins with moderation added ---------
@@ -189,155 +162,10 @@ class UserModerationAdmin(ModerateActionsMixin, UserAdmin):
     )
 
 
-# --- The report queues -----------------------------------------------------------------
+# --- The report queues (moderation.admin_queues) ----------------------------------------
 
-
-class ReportQueueAdmin(ModerateActionsMixin, ReadOnlyAdmin):
-    """Targets (``report_target``) with open reports: how many, since when, and why."""
-
-    report_target = ""
-    queue_ordering: tuple[str, ...] = ("-open_reports", "-last_reported")
-    list_per_page = 100
-
-    def queue_annotations(self) -> dict:
-        return {}
-
-    def get_queryset(self, request):
-        open_q = Q(reports__status=ReportStatus.OPEN)
-        reasons = open_reports().only("id", f"{self.report_target}_id", "reason", "created_at")
-        return (
-            # Not super(): it orders before the annotations the ordering needs exist.
-            self.model._default_manager.filter(Exists(open_reports(**{self.report_target: OuterRef("pk")})))
-            .annotate(
-                open_reports=Count("reports", filter=open_q),
-                last_reported=Max("reports__created_at", filter=open_q),
-                **self.queue_annotations(),
-            )
-            .prefetch_related(Prefetch("reports", queryset=reasons, to_attr="open_report_list"))
-            .order_by(*self.get_ordering(request))
-        )
-
-    def get_ordering(self, request):
-        return self.queue_ordering
-
-    @admin.display(description="open reports", ordering="open_reports")
-    def open_reports(self, target) -> int:
-        return target.open_reports
-
-    @admin.display(description="last reported", ordering="last_reported")
-    def last_reported(self, target):
-        return target.last_reported
-
-    @admin.display(description="reasons")
-    def reasons(self, target) -> str:
-        return reasons_summary(getattr(target, "open_report_list", []))
-
-
-@admin.register(ReportedVideo)
-class ReportedVideoAdmin(VideoMediaMixin, ReportQueueAdmin):
-    """Videos with open reports: automatically hidden ones first, then most reported, newest."""
-
-    report_target = "video"
-    queue_ordering = ("-pending_review", "-open_reports", "-last_reported")
-    list_display = (
-        "poster", "summary", "owner", "open_reports", "reasons", "last_reported", "moderation_state", "player_link",
-    )  # fmt: skip
-    list_display_links = ("summary",)
-    list_filter = ("moderation", "moderation_final", "status")
-    search_fields = ("caption", "owner__username")
-    list_select_related = ("owner",)
-    fields = (
-        "poster_large", "player", "caption", "owner", "status", "moderation", "moderation_final",
-        "open_reports", "reasons", "last_reported", "published_at", "created_at",
-    )  # fmt: skip
-    readonly_fields = fields
-    inlines = (OpenReportInline,)
-    moderate_permissions = (MODERATE_VIDEO, CHANGE_REPORT)
-    actions = ("hide", "remove", "keep_visible", "dismiss_reports")
-
-    hide = reason_action(
-        name="hide",
-        description="Hide selected videos and resolve their reports",
-        perform=perform_with(services.video_report_decide, "video", moderation=Moderation.HIDDEN),
-        done="{count} video(s) hidden; their reports are resolved.",
-    )
-    remove = reason_action(
-        name="remove",
-        description="Remove selected videos and resolve their reports",
-        perform=perform_with(services.video_report_decide, "video", moderation=Moderation.REMOVED),
-        done="{count} video(s) removed; their reports are resolved.",
-    )
-    keep_visible = reason_action(
-        name="keep_visible",
-        description="Keep or make selected videos visible and dismiss their reports",
-        perform=perform_with(services.video_report_decide, "video", moderation=Moderation.VISIBLE),
-        done="{count} video(s) visible; their reports are dismissed.",
-    )
-    dismiss_reports = reason_action(
-        name="dismiss_reports",
-        description="Dismiss the reports of selected videos (video unchanged)",
-        perform=perform_with(services.reports_close_for_target, "video", resolve=False),
-        done="Reports of {count} video(s) dismissed.",
-    )
-
-    def queue_annotations(self) -> dict:
-        return {
-            "pending_review": Case(
-                When(moderation=Moderation.HIDDEN, moderation_final=False, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        }
-
-    @admin.display(description="video")
-    def summary(self, video: Video) -> str:
-        return shorten(video.caption, 60) or str(video.id)[:8]
-
-    @admin.display(description="state", ordering="moderation")
-    def moderation_state(self, video: Video) -> str:
-        if video.moderation == Moderation.HIDDEN and not video.moderation_final:
-            return format_html('<strong style="color:#ba2121">{}</strong>', "hidden automatically, pending review")
-        label = video.get_moderation_display()
-        return f"{label} (moderator decision)" if video.moderation_final else label
-
-
-@admin.register(ReportedComment)
-class ReportedCommentAdmin(ReportQueueAdmin):
-    """Comments with open reports, most reported first, then most recently reported."""
-
-    report_target = "comment"
-    list_display = ("short_text", "author", "video", "open_reports", "reasons", "last_reported", "state")
-    list_filter = ("state",)
-    search_fields = ("text", "author__username")
-    list_select_related = ("author", "video")
-    fields = ("author", "video", "text", "state", "open_reports", "reasons", "last_reported", "created_at")
-    readonly_fields = fields
-    inlines = (OpenCommentReportInline,)
-    moderate_permissions = (CHANGE_COMMENT, CHANGE_REPORT)
-    actions = ("remove_comments", "keep_comments", "dismiss_reports")
-
-    remove_comments = reason_action(
-        name="remove_comments",
-        description="Remove selected comments and resolve their reports",
-        perform=perform_with(services.comment_report_decide, "comment", state=CommentState.REMOVED),
-        done="{count} comment(s) removed; their reports are resolved.",
-    )
-    keep_comments = reason_action(
-        name="keep_comments",
-        description="Keep or restore selected comments and dismiss their reports",
-        perform=perform_with(services.comment_report_decide, "comment", state=CommentState.VISIBLE),
-        done="{count} comment(s) visible; their reports are dismissed.",
-    )
-    dismiss_reports = reason_action(
-        name="dismiss_reports",
-        description="Dismiss the reports of selected comments (comment unchanged)",
-        perform=perform_with(services.reports_close_for_target, "comment", resolve=False),
-        done="Reports of {count} comment(s) dismissed.",
-    )
-
-    @admin.display(description="comment")
-    def short_text(self, comment: Comment) -> str:
-        return shorten(comment.text)
+admin.site.register(ReportedVideo, ReportedVideoAdmin)
+admin.site.register(ReportedComment, ReportedCommentAdmin)
 
 
 # --- Reports and the audit log ---------------------------------------------------------

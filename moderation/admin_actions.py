@@ -90,4 +90,6 @@ def reason_action(*, name: str, description: str, perform: Callable, done: str, 
         return TemplateResponse(request, "admin/moderation/reason_confirmation.html", context)
 
     action.__name__ = name
+    # The report queues' decision form runs the same action on one object (``decide``).
+    action.perform, action.done = perform, done
     return action

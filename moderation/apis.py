@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from moderation import services
 from moderation.models import ReportReason
 from moderation.serializers import ReportOutput
-from tiktok.throttles import WriteThrottle
+from tiktok.throttles import ReportThrottle, WriteThrottle
 
 
 class ReportCreateInput(serializers.Serializer):
@@ -31,7 +31,7 @@ class VideoReportApi(APIView):
     """Report a video: 201 the first time, 200 with the same open report on a repeat."""
 
     permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteThrottle]
+    throttle_classes = [WriteThrottle, ReportThrottle]
 
     @extend_schema(request=ReportCreateInput, responses={201: ReportOutput, 200: ReportOutput})
     def post(self, request, video_id: str):
@@ -46,7 +46,7 @@ class CommentReportApi(APIView):
     """Report a comment: 201 the first time, 200 with the same open report on a repeat."""
 
     permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteThrottle]
+    throttle_classes = [WriteThrottle, ReportThrottle]
 
     @extend_schema(request=ReportCreateInput, responses={201: ReportOutput, 200: ReportOutput})
     def post(self, request, comment_id: int):

@@ -39,6 +39,9 @@ class Report(models.Model):
     reason = models.CharField(max_length=20, choices=ReportReason.choices)
     details = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.OPEN)
+    # How much this report counts toward hiding its video automatically (0 to 1), fixed
+    # when it is made from the reporter's age and standing (``moderation.services``).
+    weight = models.DecimalField(max_digits=4, decimal_places=3, default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -64,7 +67,11 @@ class Report(models.Model):
                 name="report_open_comment_unique",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-created_at"], name="report_status_created")]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="report_status_created"),
+            # The per-target cap counts one video's reports of the last hour.
+            models.Index(fields=["video", "created_at"], name="report_video_created"),
+        ]
 
     def __str__(self) -> str:
         return f"report {self.pk} ({self.reason}, {self.status})"

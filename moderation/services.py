@@ -14,9 +14,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps as global_apps
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,6 +24,7 @@ from accounts.services import user_set_suspended
 from activity.counters import counter_add
 from activity.models import Comment, CommentState
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
+from moderation.weights import NO_WEIGHT, report_weight, target_over_hourly_cap
 from tiktok.db_router import PRIMARY
 from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from tiktok.outbox import enqueue_on_commit
@@ -37,6 +38,8 @@ AUDIT_REASON_MAX_LENGTH = 2000
 # Feed tasks that take all of one creator's videos out of feeds, or put them back.
 CREATOR_WITHDRAWN_TASK = "feed.tasks.creator_withdrawn"
 CREATOR_RESTORED_TASK = "feed.tasks.creator_restored"
+# Quarantines a suspended creator's media (or restores it): one task per user.
+OWNER_MEDIA_SYNC_TASK = "videos.tasks.owner_media_sync"
 REPORT_THRESHOLD_TASK = "moderation.tasks.video_report_threshold_check"
 
 VIDEO_AUDIT_ACTIONS = {
@@ -92,9 +95,12 @@ def _report_create(*, reporter: User, target: dict, reason: str, details: str) -
     existing = Report.objects.filter(reporter=reporter, status=ReportStatus.OPEN, **target).first()
     if existing is not None:
         return ReportResult(report=existing, created=False)
+    # Past the per-target cap a report is still recorded (moderators see the volume and
+    # the target stays in the queue) but no longer counts toward automatic hiding.
+    weight = NO_WEIGHT if target_over_hourly_cap(target) else report_weight(reporter=reporter)
     try:
         with transaction.atomic(using=PRIMARY):
-            report = Report.objects.create(reporter=reporter, reason=reason, details=details, **target)
+            report = Report.objects.create(reporter=reporter, reason=reason, details=details, weight=weight, **target)
     except IntegrityError:
         # A concurrent identical report won the race: return that one.
         existing = Report.objects.filter(reporter=reporter, status=ReportStatus.OPEN, **target).first()
@@ -108,7 +114,7 @@ def video_report_create(*, reporter: User, video_id, reason: str, details: str =
     """Report a video; one open report per reporter and video (a repeat returns it).
 
     A new report also queues ``video_report_threshold_check`` (after commit), which hides
-    the video once enough distinct users reported it.
+    the video once the weights of its open reports add up to the threshold.
     """
     with transaction.atomic(using=PRIMARY):
         video = video_get_public(video_id=video_id)
@@ -129,25 +135,29 @@ def comment_report_create(*, reporter: User, comment_id: int, reason: str, detai
 
 
 def video_report_threshold_check(*, video_id) -> bool:
-    """Hide a video reported by ``REPORT_AUTO_HIDE_THRESHOLD`` distinct users (open reports).
+    """Hide a video whose open reports weigh ``REPORT_AUTO_HIDE_THRESHOLD`` or more in total.
 
-    Does nothing once a moderator decided (``moderation_final``) or when the video is
-    already not visible. The hiding is the system's decision: audited without an actor,
-    and not final. Returns True if it hid the video.
+    Each report weighs 0 to 1 (``moderation.weights``): brand-new or idle accounts alone never
+    hide a video, however many they are. Does nothing once a moderator decided
+    (``moderation_final``) or when the video is already not visible. The hiding is the
+    system's decision: audited without an actor, and not final; the open reports stay
+    open, so the video heads the admin's report queue for a moderator to decide.
+    Returns True if it hid the video.
     """
     threshold = settings.REPORT_AUTO_HIDE_THRESHOLD
     with transaction.atomic(using=PRIMARY):
         video = Video.objects.select_for_update().filter(pk=video_id).first()
         if video is None or video.moderation_final or video.moderation != Moderation.VISIBLE:
             return False
-        reporters = (
-            Report.objects.filter(video_id=video.pk, status=ReportStatus.OPEN).values("reporter_id").distinct().count()
+        totals = Report.objects.filter(video_id=video.pk, status=ReportStatus.OPEN).aggregate(
+            weight=Sum("weight"), reporters=Count("reporter_id", distinct=True)
         )
-        if reporters < threshold:
+        weight, reporters = totals["weight"] or NO_WEIGHT, totals["reporters"]
+        if weight < threshold:
             return False
-        reason = f"Automatic: reported by {reporters} users; pending review."
+        reason = f"Automatic: reported by {reporters} users (weight {weight} of {threshold}); pending review."
         video_moderate(video=video, moderation=Moderation.HIDDEN, actor=None, reason=reason)
-        logger.info("video %s hidden automatically after reports from %s users", video.pk, reporters)
+        logger.info("video %s hidden automatically: %s reporters, weight %s", video.pk, reporters, weight)
     return True
 
 
@@ -283,24 +293,39 @@ def _creator_videos_follow(*, user_id: int, suspended: bool) -> None:
 
     Reads drop (or show) them at once: the cached cards carry ``creator_suspended`` and
     are invalidated here. The Redis feeds are purged or refilled after commit by one feed
-    task for the creator, however many videos they have.
+    task for the creator, however many videos they have; their media is quarantined (or
+    restored) by one media task, as a takedown does for one video.
     """
     video_cards_invalidate(list(Video.objects.filter(owner_id=user_id).values_list("id", flat=True)))
     enqueue_on_commit(CREATOR_WITHDRAWN_TASK if suspended else CREATOR_RESTORED_TASK, user_id)
+    enqueue_on_commit(OWNER_MEDIA_SYNC_TASK, user_id)
+
+
+def _suspension_allowed(*, user: User, actor: User | None, verb: str) -> None:
+    """Nobody suspends or reinstates themselves; only a superuser does it to staff.
+
+    Checked on the primary's rows: a staff flag granted a moment ago counts, and an
+    actor suspended a moment ago (whose request raced the suspension) is refused.
+    """
+    if actor is not None and actor.pk == user.pk:
+        raise PermissionDeniedError(f"You cannot {verb} yourself.")
+    current = User.objects.filter(pk=getattr(actor, "pk", None)).values("is_superuser", "suspended_at").first()
+    if actor is not None and (current is None or current["suspended_at"] is not None):
+        raise PermissionDeniedError("Your account is suspended.")
+    if (user.is_staff or user.is_superuser) and not (current and current["is_superuser"]):
+        raise PermissionDeniedError(f"Only a superuser can {verb} a staff account.")
 
 
 def user_suspend(*, user: User, actor: User | None, reason: str) -> User:
-    """Suspend ``user``: no login, no writes, their videos leave feeds. Idempotent.
+    """Suspend ``user``: no login, no writes, every session and token ended, their videos
+    leave feeds. Idempotent.
 
     Staff accounts may only be suspended by a superuser, and nobody suspends themselves.
     """
     reason = _reason_required(reason)
-    if actor is not None and actor.pk == user.pk:
-        raise PermissionDeniedError("You cannot suspend yourself.")
-    if (user.is_staff or user.is_superuser) and not (actor is not None and actor.is_superuser):
-        raise PermissionDeniedError("Only a superuser can suspend a staff account.")
     with transaction.atomic(using=PRIMARY):
         locked = _locked_user(user)
+        _suspension_allowed(user=locked, actor=actor, verb="suspend")
         if locked.suspended_at is None:
             user_set_suspended(user=locked, suspended=True, reason=reason)
             _creator_videos_follow(user_id=locked.pk, suspended=True)
@@ -310,10 +335,14 @@ def user_suspend(*, user: User, actor: User | None, reason: str) -> User:
 
 
 def user_reinstate(*, user: User, actor: User | None, reason: str) -> User:
-    """Lift a suspension: the user may log in again and their videos return to feeds."""
+    """Lift a suspension: the user may log in again and their videos return to feeds.
+
+    Nobody reinstates themselves, and only a superuser reinstates a staff account.
+    """
     reason = _reason_required(reason)
     with transaction.atomic(using=PRIMARY):
         locked = _locked_user(user)
+        _suspension_allowed(user=locked, actor=actor, verb="reinstate")
         if locked.suspended_at is not None:
             previous = {"suspended_at": locked.suspended_at.isoformat(), "reason": locked.suspension_reason}
             user_set_suspended(user=locked, suspended=False)
@@ -321,59 +350,3 @@ def user_reinstate(*, user: User, actor: User | None, reason: str) -> User:
             audit_record(actor=actor, action=AuditAction.USER_REINSTATE, target=locked, reason=reason, changes=previous)
     user.suspended_at, user.suspension_reason = locked.suspended_at, locked.suspension_reason
     return locked
-
-
-# --- The moderators role --------------------------------------------------------------
-
-MODERATORS_GROUP = "moderators"
-# (app_label, model, codename, name): exactly what the moderation workflow in the admin
-# needs. No change_user: a moderator cannot edit accounts, passwords or other staff.
-MODERATOR_PERMISSIONS = [
-    ("accounts", "user", "view_user", "Can view user"),
-    ("accounts", "user", "suspend_user", "Can suspend and reinstate users"),
-    ("videos", "video", "view_video", "Can view video"),
-    ("videos", "video", "moderate_video", "Can hide, remove and restore videos"),
-    ("activity", "comment", "view_comment", "Can view comment"),
-    ("activity", "comment", "change_comment", "Can change comment"),
-    ("moderation", "report", "view_report", "Can view report"),
-    ("moderation", "report", "change_report", "Can change report"),
-    ("moderation", "reportedvideo", "view_reportedvideo", "Can view reported video"),
-    ("moderation", "reportedcomment", "view_reportedcomment", "Can view reported comment"),
-    ("moderation", "auditentry", "view_auditentry", "Can view audit entry"),
-]
-
-
-def moderators_group_ensure(*, apps=global_apps):
-    """Create the ``moderators`` group with exactly ``MODERATOR_PERMISSIONS`` (idempotent).
-
-    Creates missing permissions itself (``moderate_video`` is not declared on a model,
-    and default permissions only appear after the first ``migrate``), so it runs both
-    from a data migration (with historical ``apps``) and at run time.
-    """
-    content_type_model = apps.get_model("contenttypes", "ContentType")
-    permission_model = apps.get_model("auth", "Permission")
-    group_model = apps.get_model("auth", "Group")
-    permissions = []
-    for app_label, model, codename, name in MODERATOR_PERMISSIONS:
-        content_type, _ = content_type_model.objects.get_or_create(app_label=app_label, model=model)
-        permission, _ = permission_model.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": name}
-        )
-        permissions.append(permission)
-    group, _ = group_model.objects.get_or_create(name=MODERATORS_GROUP)
-    group.permissions.set(permissions)
-    return group
-
-
-def moderator_ensure(*, username: str, password: str) -> User:
-    """A staff account in the moderators group (created with ``password`` if missing)."""
-    with transaction.atomic(using=PRIMARY):
-        group = moderators_group_ensure()
-        user = User.objects.filter(username__iexact=username).first()
-        if user is None:
-            user = User.objects.create_user(username=username, password=password, is_staff=True)
-        elif not user.is_staff:
-            user.is_staff = True
-            user.save(update_fields=["is_staff"])
-        user.groups.add(group)
-    return user

@@ -80,6 +80,19 @@ def wait_for_replica_to_catch_up(timeout: float = 10.0) -> None:
             time.sleep(0.05)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_run_per_redis_cluster():
+    """A Redis Cluster has a single database: test runs against it take turns."""
+    if not settings.REDIS_CACHE_CLUSTER:
+        yield
+        return
+    import fcntl
+
+    with open("/tmp/tiktok-test-redis-cluster.lock", "w") as lock:  # noqa: S108
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_redis_and_router():
     """Each test starts with empty cache/durable Redis databases and no replica marked down."""
@@ -91,7 +104,7 @@ def _clean_redis_and_router():
         except Exception:  # noqa: BLE001, S110 - a test may have stopped Redis on purpose
             pass
     db_router._down_until.clear()
-    db_router._unscoped_states.clear()
+    db_router._process_states.clear()
     yield
     db_router._down_until.clear()
 

@@ -43,10 +43,15 @@ if not os.environ.get("TEST_SETTINGS_APPLIED"):
     os.environ["REDIS_DURABLE_URL"] = _redis_db(_broker, 3 + 2 * TEST_SLOT)
     os.environ["REDIS_URL"] = _redis_db(_cache, 2 + TEST_SLOT)
     os.environ["AWS_STORAGE_BUCKET_NAME"] = f"tiktok-media-test-{TEST_SLOT}"
+    if os.environ.get("CDN_BASE_URL"):  # the stack's CDN serves each bucket at /media/<bucket>
+        _cdn = os.environ["CDN_BASE_URL"].rstrip("/").rsplit("/", 1)[0]
+        os.environ["CDN_BASE_URL"] = f"{_cdn}/{os.environ['AWS_STORAGE_BUCKET_NAME']}"
     os.environ["TEST_SETTINGS_APPLIED"] = "1"
 os.environ.setdefault("THROTTLE_AUTH", "100000/min")
 os.environ.setdefault("THROTTLE_WRITES", "100000/min")
 os.environ.setdefault("THROTTLE_UPLOADS", "100000/min")
+os.environ.setdefault("THROTTLE_REPORTS", "100000/min")
+os.environ.setdefault("THROTTLE_ANON_READS", "100000/min")
 os.environ.setdefault("LOGIN_FAILURE_LIMIT", "1000")
 
 from tiktok.settings import *  # noqa: E402, F403

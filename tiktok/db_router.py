@@ -12,8 +12,12 @@ unless:
   in which case it is skipped for ``DATABASE_REPLICA_RETRY_SECONDS``.
 
 In every such case the primary serves and nothing fails. A *scope* is one request or
-one task: replica state is checked at most once per scope, and a task enqueued after a
-write carries the primary's position so the worker reads what the request wrote.
+one task. Each process keeps every replica's last known state for
+``DATABASE_REPLICA_CHECK_SECONDS`` (a few hundred ms), so most requests ask no replica
+anything; a reader whose own write is past the known replay position asks again (once
+per scope) before falling back to the primary, so read-your-writes stays exact. A task
+enqueued after a write carries the primary's position so the worker reads what the
+request wrote.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class ReplicaState:
     healthy: bool
     replay_lsn: int = 0
     lag_seconds: float = 0.0
+    streaming: bool = True  # a WAL receiver is connected to the primary
     checked_at: float = field(default_factory=time.monotonic)
 
 
@@ -61,8 +66,8 @@ class Scope:
 _scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("db_router_scope", default=None)
 # Replicas that failed: alias -> monotonic time before which they are not tried.
 _down_until: dict[str, float] = {}
-# Outside any scope (shell, management commands): alias -> last state, re-checked by age.
-_unscoped_states: dict[str, ReplicaState] = {}
+# This process's last check of each replica: alias -> state, re-checked by age.
+_process_states: dict[str, ReplicaState] = {}
 
 
 def replica_aliases() -> list[str]:
@@ -100,6 +105,20 @@ def use_primary() -> Iterator[None]:
 
 
 @contextmanager
+def prefer_primary() -> Iterator[None]:
+    """Read from the primary inside this block while it answers; while it is down, read
+    where everyone else does (a replica) instead of failing. For reads on a GET path that
+    want the newest rows but must not turn an outage into a 503 (e.g. rebuilding a
+    viewer's cached flags). Under pg_auto_failover the standby is synchronous, so what it
+    serves includes every acknowledged write."""
+    if primary_available():
+        with use_primary():
+            yield
+    else:
+        yield
+
+
+@contextmanager
 def reading_everything_committed() -> Iterator[None]:
     """Reads inside the block see everything committed on the primary before it began:
     a replica serves them only once it has replayed that far, else the primary does.
@@ -128,14 +147,30 @@ def reading_everything_committed() -> Iterator[None]:
         state.required_lsn, state.replicas = previous_lsn, previous_states
 
 
-def set_reader(user_id: int) -> None:
-    """Tell the router who is reading, so their own recent writes stay visible."""
+_UNREAD = object()
+
+
+def write_position_redis_key(user_id) -> str:
+    """The durable Redis key (as stored) of a user's write position, for callers that
+    read it in their own round trip and hand it to ``set_reader``."""
+    return _durable_cache().make_key(WRITE_POSITION_KEY.format(user_id=user_id))
+
+
+def set_reader(user_id: int, *, stored_position=_UNREAD) -> None:
+    """Tell the router who is reading, so their own recent writes stay visible.
+
+    ``stored_position`` is the raw value at ``write_position_redis_key(user_id)`` (None
+    if absent) when the caller already read it; else it is read here.
+    """
     state = _scope.get()
     if state is None or state.user_id == user_id:
         return
     state.user_id = user_id
     try:
-        position = _durable_cache().get(WRITE_POSITION_KEY.format(user_id=user_id))
+        if stored_position is _UNREAD:
+            position = _durable_cache().get(WRITE_POSITION_KEY.format(user_id=user_id))
+        else:
+            position = None if stored_position is None else _durable_cache().client.decode(stored_position)
     except Exception:  # noqa: BLE001 - Redis down: fall back to the primary for this user
         logger.warning("write position of user %s unreadable; reading from the primary", user_id)
         state.pinned_until = time.time() + settings.DATABASE_PRIMARY_PIN_SECONDS
@@ -167,6 +202,8 @@ def write_position_for_scope() -> int | None:
     if state is None or not state.wrote:
         return None
     if state.write_lsn is None:
+        if _down_until.get(PRIMARY, 0) > time.monotonic():
+            return None  # known down: the caller pins by time without another attempt
         try:
             state.write_lsn = primary_wal_position()
         except Exception:  # noqa: BLE001 - the primary itself is failing; the caller pins by time
@@ -206,20 +243,57 @@ def _durable_cache():
     return caches["durable"]
 
 
+# A replica's state and its WAL receiver's, in one round trip. ``status`` and
+# ``last_msg_receipt_time`` are NULL for a role without pg_read_all_stats: the receiver's
+# presence is judged then, its silence not.
+_REPLICA_STATE_SQL = (
+    "SELECT pg_is_in_recovery(),"
+    " (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,"
+    # Replayed all it received = no lag (whether it still receives is checked below).
+    " CASE WHEN pg_last_wal_receive_lsn() IS NULL"
+    " OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
+    " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END,"
+    " receiver.pid IS NOT NULL AND COALESCE(receiver.status, 'streaming') = 'streaming',"
+    " EXTRACT(EPOCH FROM clock_timestamp() - receiver.last_msg_receipt_time)"
+    " FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS receiver ON true"
+)
+
+
+def _stream_ok(*, alias: str, streaming: bool, silent_seconds: float | None, replay_lsn: int) -> bool:
+    """Whether a replica that replayed all it received is really current.
+
+    "Replayed all it received" says nothing once the stream stopped: with no WAL receiver
+    (streaming off, primary_conninfo broken, walsender killed) it would report lag 0
+    forever. Then, while the primary answers, the replica is not served. A receiver that
+    has been silent for ``DATABASE_REPLICA_RECEIVER_SILENCE_SECONDS`` is fine only if the
+    replica has replayed the primary's current position (an idle primary sends nothing).
+    With the primary down the replica is all there is and serves as it is.
+    """
+    silent = silent_seconds is not None and silent_seconds > settings.DATABASE_REPLICA_RECEIVER_SILENCE_SECONDS
+    if streaming and not silent:
+        return True
+    if not primary_available():
+        return True
+    if not streaming:
+        logger.warning("replica %s is not streaming from the primary", alias)
+        return False
+    try:
+        current = replay_lsn >= primary_wal_position()
+    except Exception:  # noqa: BLE001 - the primary stopped answering in between
+        return True
+    if not current:
+        logger.warning("replica %s: receiver silent for %.0fs and behind the primary", alias, silent_seconds)
+    return current
+
+
 def check_replica(alias: str) -> ReplicaState:
-    """Ask a replica how far it has replayed; mark it down if it does not answer."""
+    """Ask a replica how far it has replayed and whether it still streams from the primary;
+    mark it down if it does not answer, lags, or stopped streaming while the primary is up."""
     connection = connections[alias]
     try:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_is_in_recovery(),"
-                " (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint,"
-                # Replayed all it received (or not streaming: primary down) = no lag.
-                " CASE WHEN pg_last_wal_receive_lsn() IS NULL"
-                " OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0"
-                " ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
-            )
-            in_recovery, replay_lsn, lag = cursor.fetchone()
+            cursor.execute(_REPLICA_STATE_SQL)
+            in_recovery, replay_lsn, lag, streaming, silent_seconds = cursor.fetchone()
     except Exception:  # noqa: BLE001 - any failure means: do not read from it now
         logger.warning("replica %s unreachable; reading from the primary", alias)
         try:
@@ -229,44 +303,62 @@ def check_replica(alias: str) -> ReplicaState:
         _down_until[alias] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
         return ReplicaState(healthy=False)
     lag = float(lag or 0)
+    replay_lsn = int(replay_lsn or 0)
     healthy = bool(in_recovery) and lag <= settings.DATABASE_REPLICA_MAX_LAG_SECONDS
+    silent = float(silent_seconds) if silent_seconds is not None else None
+    if healthy:
+        healthy = _stream_ok(alias=alias, streaming=bool(streaming), silent_seconds=silent, replay_lsn=replay_lsn)
     if not healthy:
-        logger.warning("replica %s skipped: in_recovery=%s lag=%.1fs", alias, in_recovery, lag)
+        logger.warning(
+            "replica %s skipped: in_recovery=%s lag=%.1fs streaming=%s", alias, in_recovery, lag, bool(streaming)
+        )
         _down_until[alias] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
-    return ReplicaState(healthy=healthy, replay_lsn=int(replay_lsn or 0), lag_seconds=lag)
+    return ReplicaState(healthy=healthy, replay_lsn=replay_lsn, lag_seconds=lag, streaming=bool(streaming))
 
 
-def replica_state(alias: str) -> ReplicaState:
+def replica_state(alias: str, *, required_lsn: int | None = None) -> ReplicaState:
+    """A replica's state: as checked in this scope, else as this process last checked it
+    if that is younger than ``DATABASE_REPLICA_CHECK_SECONDS`` and has replayed
+    ``required_lsn``; otherwise the replica is asked now."""
     state = _scope.get()
-    cache = state.replicas if state is not None else _unscoped_states
-    known = cache.get(alias)
-    if known is not None and (
-        state is not None or time.monotonic() - known.checked_at < settings.DATABASE_REPLICA_CHECK_SECONDS
+    if state is not None and alias in state.replicas:
+        return state.replicas[alias]
+    known = _process_states.get(alias)
+    if (
+        known is not None
+        and time.monotonic() - known.checked_at < settings.DATABASE_REPLICA_CHECK_SECONDS
+        and (required_lsn is None or not known.healthy or known.replay_lsn >= required_lsn)
     ):
         return known
     known = check_replica(alias)
-    cache[alias] = known
+    _process_states[alias] = known
+    if state is not None:
+        state.replicas[alias] = known
     return known
 
 
 def choose_read_alias() -> str:
     state = _scope.get()
     if state is not None:
-        if state.force_primary or state.wrote:
+        if state.force_primary:
             return PRIMARY
-        if state.pinned_until is not None and time.time() < state.pinned_until:
+        # A scope that wrote, or a user pinned after a write, reads the primary while it
+        # answers. When it does not, that write failed (or was made before the crash):
+        # the replica serves them like everyone else rather than a 503 on every read.
+        pinned = state.pinned_until is not None and time.time() < state.pinned_until
+        if (state.wrote or pinned) and _primary_presumed_up():
             return PRIMARY
     if connections[PRIMARY].in_atomic_block:
         return PRIMARY
     now = time.monotonic()
     candidates = [alias for alias in replica_aliases() if _down_until.get(alias, 0) <= now]
     if not candidates:
-        return PRIMARY
+        return _primary_or_any_replica()
     random.shuffle(candidates)
     required = state.required_lsn if state is not None else None
     behind = None
     for alias in candidates:
-        replica = replica_state(alias)
+        replica = replica_state(alias, required_lsn=required)
         if replica.healthy and (required is None or replica.replay_lsn >= required):
             return alias
         if replica.healthy:
@@ -275,7 +367,31 @@ def choose_read_alias() -> str:
         # The reader's last write is not on the replica yet, but the primary is down: a
         # slightly stale read beats a failed one.
         return behind
-    return PRIMARY
+    return _primary_or_any_replica()
+
+
+def _primary_or_any_replica() -> str:
+    """No replica passed its check: the primary, unless it is down too. Then a replica
+    that failed its check (lagging, or out of recovery while a failover promotes it and
+    before it accepts writes) still beats a certain failure."""
+    replicas = replica_aliases()
+    if not replicas or primary_available():
+        return PRIMARY
+    return random.choice(replicas)
+
+
+def _primary_presumed_up() -> bool:
+    """Whether the primary may serve a read: a connection already used (or health-checked)
+    in this request counts as up without a round trip; otherwise it is asked (see
+    ``primary_available``). A persistent connection from an earlier request proves
+    nothing: its server may have died since."""
+    if _down_until.get(PRIMARY, 0) > time.monotonic():
+        return False
+    connection = connections[PRIMARY]
+    raw = connection.connection
+    if raw is not None and not raw.closed and not getattr(raw, "broken", False) and connection.health_check_done:
+        return True
+    return primary_available()
 
 
 def primary_available() -> bool:

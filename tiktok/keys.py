@@ -11,8 +11,16 @@ WRITE_POSITION_KEY = "db:write-position:{user_id}"
 # Counter deltas waiting for the flush, and the batch a flush is applying; ``activity.counters``.
 COUNTER_PENDING_KEY = "counters:{{{entity}}}:pending"
 COUNTER_PROCESSING_KEY = "counters:{{{entity}}}:processing"
-# Failed logins per username or address (lockout); ``accounts.services``.
-LOGIN_FAILURES_KEY = "login-failures:{kind}:{ident}"
+# Bearer token digest -> "user id|account state|expiry" (or a revocation marker); read in one
+# script together with the user's WRITE_POSITION_KEY; ``accounts.tokens``.
+TOKEN_CACHE_KEY = "auth:token:{digest}"  # noqa: S105 - a key template, not a secret
+# Failed logins (``accounts.login_guard``): per (account, address) failure count and time
+# of the last one (a hash), per account and per address counts, and the addresses that
+# logged into an account before (exempt from the account-wide limit).
+LOGIN_BACKOFF_KEY = "login:backoff:{{{account}}}:{address}"
+LOGIN_ACCOUNT_FAILURES_KEY = "login:failures:{{{account}}}"
+LOGIN_KNOWN_ADDRESS_KEY = "login:known:{{{account}}}:{address}"
+LOGIN_ADDRESS_FAILURES_KEY = "login:failures-from:{address}"
 # When a worker last consumed from the default queue, and how many beat ticks ran; ``tiktok.tasks``.
 WORKER_HEARTBEAT_KEY = "worker:heartbeat"
 WORKER_HEARTBEAT_COUNT_KEY = "worker:heartbeat:count"
@@ -21,6 +29,13 @@ WORKER_HEARTBEAT_COUNT_KEY = "worker:heartbeat:count"
 
 # A video's card without viewer flags; ``videos.selectors``.
 VIDEO_CARD_KEY = "video:card:v1:{video_id}"
+# The same card as the JSON a client receives (without "viewer"), prefixed "<owner id> ",
+# or "-" for a ready video nobody but its owner may see; read by the feed's page script
+# (written raw, not through Django's cache); ``videos.selectors``.
+VIDEO_CARD_JSON_KEY = "video:card:j1:{video_id}"
+# A user's like/favorite/follow flags (one hash, rebuilt from SQL on a miss); the hash tag
+# is the feed's (``feed:{<user id>}``), so both sit in one slot; ``activity.flags``.
+VIEWER_FLAGS_KEY = "flags:{{{user_id}}}"
 # One view per viewer and video per hour is counted; ``activity.services``.
 VIEW_DEDUPE_KEY = "views:seen:{viewer_id}:{video_id}"
 # Requests per scope, client and window; ``tiktok.throttles``.

@@ -1,43 +1,34 @@
 """Keyset (cursor) pagination shared by every list endpoint.
 
 A page is ``{"items": [...], "next_cursor": "..." | null}``. The cursor is opaque to
-clients: base64 of the last item's ordering values. Keyset pages stay stable while new
-rows arrive: nothing repeats and nothing is skipped.
+clients: the last item's ordering values, signed (``tiktok.cursors``) and bounded when
+read back, so a tampered cursor is a 400, never a query with a forged value. Keyset
+pages stay stable while new rows arrive: nothing repeats and nothing is skipped.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 
+from tiktok import cursors
+from tiktok.cursors import InvalidCursorError
 from tiktok.exceptions import ApplicationError
 
 
-class InvalidCursorError(ApplicationError):
-    code = "invalid_cursor"
-
-    def __init__(self):
-        super().__init__("The cursor is not valid.", fields={"cursor": ["Not a cursor from this API."]})
-
-
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps([str(value) if not isinstance(value, (int, float)) else value for value in values])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    """A signed cursor holding a keyset position (numbers stay numbers, the rest text)."""
+    return cursors.sign({"p": [value if isinstance(value, int) else str(value) for value in values]})
 
 
 def decode_cursor(cursor: str) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise InvalidCursorError() from exc
+    """The position in a cursor from ``encode_cursor``, or ``InvalidCursorError``."""
+    values = cursors.unsign(cursor).get("p")
     if not isinstance(values, list):
         raise InvalidCursorError()
     return values
@@ -81,11 +72,8 @@ def keyset_page(
         values = decode_cursor(cursor)
         if len(values) != 2:
             raise InvalidCursorError()
-        try:
-            first_value = _field_for(model, first).to_python(values[0])
-            second_value = _field_for(model, second).to_python(values[1])
-        except (DjangoValidationError, TypeError, ValueError) as exc:
-            raise InvalidCursorError() from exc
+        first_value = _bounded(_field_for(model, first), values[0])
+        second_value = _bounded(_field_for(model, second), values[1])
         op = "lt" if descending else "gt"
         queryset = queryset.filter(
             Q(**{f"{first}__{op}": first_value}) | Q(**{first: first_value, f"{second}__{op}": second_value})
@@ -107,6 +95,23 @@ def _field_for(model: type[Model], path: str):
         if field.is_relation:
             model = field.related_model
     return field
+
+
+def _bounded(field, raw: Any) -> Any:
+    """A cursor value as ``field``'s Python value, within what the column can hold."""
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise InvalidCursorError()
+    try:
+        value = field.to_python(raw)
+    except (DjangoValidationError, TypeError, ValueError, OverflowError) as exc:
+        raise InvalidCursorError() from exc
+    if isinstance(value, int):
+        return cursors.bounded_int(raw)  # written as a JSON number: a string is forged
+    if not isinstance(raw, str) or len(raw) > 255:
+        raise InvalidCursorError()  # times, UUIDs and text are written as strings
+    if isinstance(value, datetime):
+        return cursors.bounded_time(value)
+    return value
 
 
 def _value_of(obj: Model, path: str):

@@ -7,6 +7,7 @@ process will not start without ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS``,
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,14 +66,15 @@ if PRODUCTION and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site refuses suspended accounts and guards its login (accounts.admin_site).
+    "accounts.apps.AccountsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "tiktok",
     "accounts",
@@ -90,11 +92,17 @@ MIDDLEWARE = [
     "tiktok.middleware.RequestContextMiddleware",
     "tiktok.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Static files (the admin's CSS and JS, the vendored player) from the web process
+    # itself: `make run`, tests and production without a proxy. Right after
+    # SecurityMiddleware, so HTTPS redirects and headers still apply to them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Django's session, session-user and message middleware, skipped for cookie-less API
+    # requests (Bearer tokens): the admin and cookie-carrying requests keep all three.
+    "tiktok.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "tiktok.middleware.AuthenticationMiddleware",
+    "tiktok.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -118,6 +126,8 @@ TEMPLATES = [
 ]
 
 AUTH_USER_MODEL = "accounts.User"
+# Refuses suspended accounts at login and on every session request (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.AccountBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -136,14 +146,33 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` writes (production). Locally nothing is collected: the finders
+# serve each app's files (below), and WhiteNoise would only warn about a missing root.
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles") if PRODUCTION else None)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production serves what `collectstatic` wrote (docker/Dockerfile runs it): names
+    # carry a content hash (cached for a year) and gzip copies sit beside them. Locally
+    # files are served straight from the apps (WHITENOISE_USE_FINDERS), no collect step.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Not DEBUG: the test runner turns DEBUG off, and tests must load the admin's CSS too.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # --- Databases: one primary, any number of streaming replicas --------------------------
 
 DATABASE_URL = required_in_production("DATABASE_URL", "postgres://tiktok:tiktok@127.0.0.1:55432/tiktok")
-DATABASE_REPLICA_URLS = env.list(
-    "DATABASE_REPLICA_URLS", cast=str.strip, default=["postgres://tiktok:tiktok@127.0.0.1:55433/tiktok"]
-)
+# Comma-separated URLs; a URL may itself list several hosts (libpq multi-host, e.g.
+# "postgres://u:p@h1:5432,h2:5432/db?target_session_attrs=prefer-standby" with failover).
+DATABASE_REPLICA_URLS = [
+    url.strip()
+    for url in re.split(r",(?=\s*postgres(?:ql)?://)", env.str("DATABASE_REPLICA_URLS", default=""))
+    if url.strip()
+] or ["postgres://tiktok:tiktok@127.0.0.1:55433/tiktok"]
 
 DATABASES = {"default": database_from_url(DATABASE_URL, connect_timeout=env.int("DATABASE_CONNECT_TIMEOUT", default=5))}
 for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
@@ -156,10 +185,14 @@ DATABASE_ROUTERS = ["tiktok.db_router.PrimaryReplicaRouter"]
 
 # A replica further behind than this (seconds of replay lag) is skipped.
 DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+# A replica whose WAL receiver heard nothing from the primary for this long is served only
+# if it has replayed the primary's current position (tiktok.db_router._stream_ok).
+DATABASE_REPLICA_RECEIVER_SILENCE_SECONDS = env.float("DATABASE_REPLICA_RECEIVER_SILENCE_SECONDS", default=15.0)
 # A replica that failed a check is not tried again for this long.
 DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=5.0)
-# Outside a request or task, a replica's state is re-checked at most this often.
-DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
+# Each process re-checks a replica's state at most this often (a reader whose own write
+# is past the known replay position re-checks at once, or reads the primary).
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=0.25)
 # How long the primary's WAL position after a user's write is remembered.
 DATABASE_WRITE_POSITION_TTL_SECONDS = env.int("DATABASE_WRITE_POSITION_TTL_SECONDS", default=60)
 # Fallback when the WAL position cannot be read: pin the user to the primary this long.
@@ -194,6 +227,30 @@ CACHES = {
     },
 }
 
+# The cache on Redis Cluster (REDIS_URL names any one node): feed/store.py keeps each
+# script and transaction in one hash slot; see tiktok/redis_cluster.py.
+REDIS_CACHE_CLUSTER = env.bool("REDIS_CACHE_CLUSTER", default=False)
+if REDIS_CACHE_CLUSTER:
+    CACHES["default"]["OPTIONS"]["CONNECTION_FACTORY"] = "tiktok.redis_cluster.ClusterConnectionFactory"
+
+# The durable Redis behind Sentinel (STACK_HA=1): REDIS_SENTINELS lists the sentinels'
+# "host:port"; REDIS_DURABLE_URL is then redis://<master name>/<db> and CELERY_BROKER_URL
+# "sentinel://host:port/<db>;sentinel://..." (kombu). Clients ask the sentinels for the
+# master on every reconnect: a failover needs no restart.
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _, port in (address.rpartition(":") for address in env.list("REDIS_SENTINELS", default=[]))
+]
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="tiktok-durable")
+
+
+if REDIS_SENTINELS:
+    CACHES["durable"]["OPTIONS"] |= {
+        "CLIENT_CLASS": "django_redis.client.SentinelClient",
+        "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+        "SENTINELS": REDIS_SENTINELS,
+    }
+
 # --- Celery ---------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:56379/0")
@@ -226,11 +283,23 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # A takedown must not wait behind transcodes (exact names win over patterns).
     "videos.tasks.video_quarantine_sync": {"queue": "default"},
+    "videos.tasks.owner_media_sync": {"queue": "default"},  # suspension: quarantine now
+    "videos.tasks.video_delete_objects": {"queue": "default"},  # owner delete: purge the CDN now
     "videos.tasks.*": {"queue": "media"},
+    "accounts.tasks.avatar_process": {"queue": "media"},
     "feed.tasks.fanout_*": {"queue": "fanout"},
 }
 CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+if REDIS_SENTINELS:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {"master_name": REDIS_SENTINEL_MASTER}
+    CELERY_REDBEAT_REDIS_URL = "redis-sentinel://"
+    CELERY_REDBEAT_REDIS_OPTIONS = {
+        "sentinels": REDIS_SENTINELS,
+        "service_name": REDIS_SENTINEL_MASTER,
+        "db": int(CELERY_BROKER_URL.split(";")[0].rpartition("/")[2] or 0),
+        "socket_timeout": 5,
+    }
 CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
 # Tests run tasks inline unless a test starts a real worker; see tests/conftest.py.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -245,8 +314,20 @@ AWS_SECRET_ACCESS_KEY = required_in_production("AWS_SECRET_ACCESS_KEY", "testing
 AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="us-east-1")
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = "path"
-# Public base URL of the CDN in front of the bucket; empty means presigned GET URLs.
+# The bucket is private. CDN mode: media URLs go to the CDN in front of it and carry a
+# short-lived token (``tiktok.media_urls``), e.g. https://cdn.example.com/media/tiktok-media
+# (the path the CDN maps to the bucket). Empty: direct mode, presigned GETs, and the API
+# serves HLS playlists whose every child URI is presigned.
 CDN_BASE_URL = env.str("CDN_BASE_URL", default="")
+# Shared with the CDN (nginx ``secure_link_md5``); see docs/operations.md for rotation.
+CDN_TOKEN_SECRET = required_in_production("CDN_TOKEN_SECRET", "local-cdn-token-secret") if CDN_BASE_URL else ""
+# How a takedown empties the CDN's cache: "nginx" (PURGE of each object at CDN_PURGE_URL,
+# the ngx_cache_purge module of the stand-in) or "none" (no CDN, or one purged elsewhere).
+CDN_PURGE_BACKEND = env.str("CDN_PURGE_BACKEND", default="nginx" if CDN_BASE_URL else "none")
+CDN_PURGE_URL = env.str("CDN_PURGE_URL", default="")
+CDN_PURGE_TIMEOUT_SECONDS = env.float("CDN_PURGE_TIMEOUT_SECONDS", default=3.0)
+# Where clients reach this API (direct mode: hls_url points at its playlist endpoint).
+API_PUBLIC_BASE_URL = env.str("API_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- API ------------------------------------------------------------------------------
 
@@ -262,7 +343,12 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "writes": env.str("THROTTLE_WRITES", default="120/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="30/hour"),
+        # Reports per account (on top of "writes"): enough for a real user, not for a bot.
+        "reports": env.str("THROTTLE_REPORTS", default="20/hour"),
+        # Reads by clients without an account, per address (scrapers, enumeration).
+        "anon_reads": env.str("THROTTLE_ANON_READS", default="300/min"),
     },
+    "DEFAULT_THROTTLE_CLASSES": ["tiktok.throttles.AnonReadThrottle"],
 }
 API_PAGE_SIZE_DEFAULT = 10
 API_PAGE_SIZE_MAX = 50
@@ -283,9 +369,33 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
-# Failed logins: after this many for one username or address, refuse for a while.
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+# Bearer tokens (django-rest-knox): SHA-512 digests stored, one per device, expiring.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": timedelta(seconds=env.int("TOKEN_TTL_SECONDS", default=30 * 86400)),
+    "AUTO_REFRESH": False,
+}
+# Devices (tokens) per user; logging in on one more revokes the oldest.
+TOKEN_LIMIT_PER_USER = env.int("TOKEN_LIMIT_PER_USER", default=20)
+# Token -> user entries in the durable Redis (``accounts.tokens``); a revocation replaces
+# the entry with a marker kept this long, so no concurrent miss can put it back.
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=300)
+
+# Proxies in front of the web process that set X-Forwarded-For (nginx: 1). 0 means the
+# TCP peer is the client and the header is ignored (``tiktok.client_address``).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Failed logins (``accounts.login_guard``), all within LOGIN_FAILURE_WINDOW_SECONDS:
+# per (account, address) the first LOGIN_BACKOFF_FREE_FAILURES are free, then each
+# failure doubles the wait (capped); an account that failed LOGIN_ACCOUNT_FAILURE_LIMIT
+# times from anywhere takes attempts only from addresses that logged into it before;
+# an address that failed LOGIN_FAILURE_LIMIT times (any accounts) is refused.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=30)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+LOGIN_BACKOFF_FREE_FAILURES = env.int("LOGIN_BACKOFF_FREE_FAILURES", default=3)
+LOGIN_BACKOFF_MAX_SECONDS = env.int("LOGIN_BACKOFF_MAX_SECONDS", default=900)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env.int("LOGIN_ACCOUNT_FAILURE_LIMIT", default=20)
+LOGIN_KNOWN_ADDRESS_DAYS = env.int("LOGIN_KNOWN_ADDRESS_DAYS", default=90)
 
 # --- Security (production) ------------------------------------------------------------
 
@@ -305,13 +415,17 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Metrics --------------------------------------------------------------------------
 
-# Addresses (TCP peer, CIDR allowed) that may read /metrics: loopback and private ranges.
-# The public proxy must not forward /metrics (docker/nginx/nginx.conf denies it).
-METRICS_ALLOWED_IPS = env.list(
-    "METRICS_ALLOWED_IPS",
+# Addresses (TCP peer, CIDR allowed) of the internal network: they alone may read /readyz,
+# /api/schema and /api/docs (and, by default, /metrics). The public proxy must not
+# forward those paths either (docker/nginx/nginx.conf answers 404): behind it every
+# peer is the proxy's own private address.
+INTERNAL_ALLOWED_IPS = env.list(
+    "INTERNAL_ALLOWED_IPS",
     cast=str.strip,
     default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
 )
+# Addresses that may read /metrics (Prometheus may scrape from elsewhere than probes).
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", cast=str.strip, default=INTERNAL_ALLOWED_IPS)
 
 # --- Logging --------------------------------------------------------------------------
 
@@ -346,6 +460,12 @@ VIDEO_ALLOWED_CONTENT_TYPES = env.list(
     "VIDEO_ALLOWED_CONTENT_TYPES", cast=str.strip, default=["video/mp4", "video/quicktime", "video/webm"]
 )
 VIDEO_MAX_DURATION_SECONDS = env.float("VIDEO_MAX_DURATION_SECONDS", default=60.0)
+# Limits checked on what ffmpeg decodes, not on what the container header claims.
+VIDEO_MAX_FRAME_RATE = env.float("VIDEO_MAX_FRAME_RATE", default=120.0)
+VIDEO_MAX_DIMENSION = env.int("VIDEO_MAX_DIMENSION", default=4096)
+VIDEO_MAX_PIXELS = env.int("VIDEO_MAX_PIXELS", default=4096 * 2304)
+# Demuxers ffmpeg may use on an upload (VIDEO_ALLOWED_CONTENT_TYPES); no playlists, no concat.
+VIDEO_INPUT_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 VIDEO_CAPTION_MAX_LENGTH = 2200
 VIDEO_UPLOAD_URL_EXPIRY_SECONDS = env.int("VIDEO_UPLOAD_URL_EXPIRY_SECONDS", default=600)
 # An upload never completed is deleted this long after its URL expired.
@@ -354,14 +474,15 @@ VIDEO_PLAYBACK_URL_EXPIRY_SECONDS = env.int("VIDEO_PLAYBACK_URL_EXPIRY_SECONDS",
 VIDEO_CARD_CACHE_SECONDS = env.int("VIDEO_CARD_CACHE_SECONDS", default=300)
 VIDEO_PROCESSING_MAX_ATTEMPTS = env.int("VIDEO_PROCESSING_MAX_ATTEMPTS", default=5)
 VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS = env.int("VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS", default=300)
-# HLS players resolve variant and segment URIs relative to the master playlist and drop
-# its query string, so a presigned master alone cannot play from a private bucket:
-# processed objects are public-read locally. In production set "" (private) and serve
-# through the CDN with origin access control, or on buckets whose ACLs are disabled.
-# Originals always stay private.
-VIDEO_PROCESSED_OBJECT_ACL = env.str("VIDEO_PROCESSED_OBJECT_ACL", default="public-read")
 # (rendition short side in pixels, peak video bits/s): never upscaled.
 VIDEO_RENDITION_LADDER = ((360, 900_000), (720, 2_800_000))
+
+# Profile pictures (``accounts.avatars``): presigned upload, verified and resized by the worker.
+AVATAR_MAX_UPLOAD_BYTES = env.int("AVATAR_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)
+AVATAR_ALLOWED_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
+AVATAR_MAX_DIMENSION = 4096  # pixels on either side; larger images are refused undecoded
+AVATAR_SIZES = {"avatar": 320, "thumbnail": 96}  # square sizes made from each upload
+AVATAR_UPLOAD_URL_EXPIRY_SECONDS = 600
 
 COMMENT_MAX_LENGTH = 500
 
@@ -381,8 +502,27 @@ TRENDING_MAX_ITEMS = env.int("TRENDING_MAX_ITEMS", default=1000)
 TRENDING_GRAVITY = env.float("TRENDING_GRAVITY", default=1.5)
 TRENDING_INTERVAL_SECONDS = env.float("TRENDING_INTERVAL_SECONDS", default=60.0)
 FEED_REFRESH_INTERVAL_SECONDS = env.float("FEED_REFRESH_INTERVAL_SECONDS", default=3600.0)
+
+# --- Discovery: hashtags, search, For You ----------------------------------------------
+HASHTAG_MAX_PER_CAPTION = 20
+HASHTAG_MAX_LENGTH = 100
+# Hashtag.video_count (public videos) is recounted exactly this often.
+HASHTAG_RECOUNT_SECONDS = env.float("HASHTAG_RECOUNT_SECONDS", default=60.0)
+SEARCH_QUERY_MAX_LENGTH = 100
+# Ranked results page by offset; past this many a query must be refined.
+SEARCH_MAX_OFFSET = 500
+# Full-text matches ranked per video query: the newest this many matches (bounds the work
+# of a common word on a large catalogue).
+SEARCH_VIDEO_CANDIDATES = env.int("SEARCH_VIDEO_CANDIDATES", default=2000)
+
 COUNTER_FLUSH_SECONDS = env.float("COUNTER_FLUSH_SECONDS", default=5.0)
+# A video is hidden (pending review) once its open reports weigh this much in total; a
+# report weighs 0 to 1 by its reporter's age and standing (moderation.weights.report_weight).
 REPORT_AUTO_HIDE_THRESHOLD = env.int("REPORT_AUTO_HIDE_THRESHOLD", default=5)
+REPORT_MIN_ACCOUNT_AGE_HOURS = env.int("REPORT_MIN_ACCOUNT_AGE_HOURS", default=24)  # younger: weight 0
+REPORT_FULL_WEIGHT_ACCOUNT_AGE_DAYS = env.int("REPORT_FULL_WEIGHT_ACCOUNT_AGE_DAYS", default=7)
+# Past this many reports of one target within an hour, more are recorded but weigh 0.
+REPORT_TARGET_COUNTED_PER_HOUR = env.int("REPORT_TARGET_COUNTED_PER_HOUR", default=20)
 
 # --- Periodic tasks (Celery beat; RedBeat holds a lock so a second beat stays idle) ----
 
@@ -403,4 +543,6 @@ CELERY_BEAT_SCHEDULE = {
     "videos-requeue-stuck-processing": {"task": "videos.tasks.requeue_stuck_processing", **_every(300.0)},
     "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(WORKER_HEARTBEAT_SECONDS)},
     "outbox-drain": {"task": "tiktok.tasks.drain_outbox", **_every(10.0)},
+    "accounts-delete-expired-tokens": {"task": "accounts.tasks.tokens_delete_expired", **_every(3600.0)},
+    "videos-recount-hashtags": {"task": "feed.tasks.recount_hashtags", **_every(HASHTAG_RECOUNT_SECONDS)},
 }

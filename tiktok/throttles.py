@@ -3,7 +3,8 @@
 DRF's built-in throttles read, append and write a history list, so parallel requests
 can all pass. These count with one atomic Redis ``INCR`` per fixed window instead.
 If Redis is unreachable the request is let through (and logged): an outage of the
-cache should not lock everyone out.
+cache should not lock everyone out. Anonymous clients are counted by the address
+``tiktok.client_address`` trusts, never by a client-supplied ``X-Forwarded-For``.
 """
 
 import logging
@@ -13,10 +14,12 @@ from django.conf import settings
 from django_redis import get_redis_connection
 from rest_framework.throttling import BaseThrottle
 
+from tiktok.client_address import client_limit_key
 from tiktok.keys import THROTTLE_KEY
 
 logger = logging.getLogger(__name__)
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
@@ -33,9 +36,13 @@ class RedisRateThrottle(BaseThrottle):
     def __init__(self):
         self.wait_seconds: float | None = None
 
+    def get_ident(self, request) -> str:
+        return client_limit_key(request)
+
     def get_ident_for(self, request, view) -> str:
-        if request.user and request.user.is_authenticated:
-            return f"user:{request.user.pk}"
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
         return f"ip:{self.get_ident(request)}"
 
     def allow_request(self, request, view) -> bool:
@@ -63,7 +70,7 @@ class RedisRateThrottle(BaseThrottle):
 
 
 class AuthThrottle(RedisRateThrottle):
-    """Register and login, per client address."""
+    """Register and login (the API's and the admin's), per client address."""
 
     scope = "auth"
 
@@ -71,15 +78,39 @@ class AuthThrottle(RedisRateThrottle):
         return f"ip:{self.get_ident(request)}"
 
 
+class AnonReadThrottle(RedisRateThrottle):
+    """Reads by clients without an account, per client address (the default throttle)."""
+
+    scope = "anon_reads"
+
+    def allow_request(self, request, view) -> bool:
+        if request.method not in SAFE_METHODS or (request.user and request.user.is_authenticated):
+            return True
+        return super().allow_request(request, view)
+
+
 class WriteThrottle(RedisRateThrottle):
-    """Follows, likes, favorites, comments, reports: per user."""
+    """Follows, likes, favorites, comments, reports: per user.
+
+    Reads of the same view (a video, its comments) keep the anonymous read limit, which
+    a view's own ``throttle_classes`` would otherwise replace.
+    """
 
     scope = "writes"
 
     def allow_request(self, request, view) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return True
+        if request.method in SAFE_METHODS:
+            reads = AnonReadThrottle()
+            allowed = reads.allow_request(request, view)
+            self.wait_seconds = reads.wait_seconds
+            return allowed
         return super().allow_request(request, view)
+
+
+class ReportThrottle(RedisRateThrottle):
+    """Reports per account, on top of ``WriteThrottle``: reporting is cheap, reviewing is not."""
+
+    scope = "reports"
 
 
 class UploadThrottle(RedisRateThrottle):

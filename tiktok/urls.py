@@ -1,8 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tiktok import health, metrics
+from tiktok.exceptions import json_not_found
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -17,9 +19,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
-    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The schema maps every endpoint and input: for the internal network (and make run).
+    path("api/schema", health.internal_only(SpectacularAPIView.as_view()), name="schema"),
+    path("api/docs", health.internal_only(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
     path("api/v1/", include(api_v1)),
+    # Last: anything else under /api/ is the JSON 404 (with DEBUG on too, where Django
+    # would otherwise answer with its HTML page).
+    re_path(r"^api/", csrf_exempt(json_not_found), name="api-not-found"),
 ]
 
 handler400 = "tiktok.exceptions.json_bad_request"

@@ -15,8 +15,13 @@ from pathlib import Path
 from django.conf import settings
 
 AUDIO_BITRATE = 96_000
+# Container rounding allowed past VIDEO_MAX_DURATION_SECONDS.
+DURATION_TOLERANCE_SECONDS = 0.05
+# The length check decodes this much past the limit, never more, whatever the header says.
+MEASURE_PAST_LIMIT_SECONDS = 2.0
 SEGMENT_SECONDS = 2
-MAX_FRAME_RATE = 30
+# Renditions never play faster than this (a 60 fps source is halved).
+OUTPUT_MAX_FRAME_RATE = 30
 # Main profile, level 3.1 covers up to 1280x720 at 30 fps (frame rate is capped above).
 VIDEO_CODEC = "avc1.4d401f"
 AUDIO_CODEC = "mp4a.40.2"
@@ -75,7 +80,30 @@ def _timeout() -> int:
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run(command, capture_output=True, text=True, timeout=_timeout(), check=False)
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=_timeout(), check=False)
+    except subprocess.TimeoutExpired as exc:
+        # Inputs are bounded in length, frame rate and size, so this is a pathological
+        # file: retrying it would only burn the worker again.
+        raise MediaRejectedError("The video could not be processed in time; the file may be damaged.") from exc
+
+
+def _max_seconds() -> float:
+    return settings.VIDEO_MAX_DURATION_SECONDS + DURATION_TOLERANCE_SECONDS
+
+
+def _input_options(*, read_seconds: float | None = None) -> list[str]:
+    """Options before ``-i`` for every ffmpeg run on an upload.
+
+    Only local files and only the demuxers of the accepted types (an HLS or concat
+    playlist uploaded as a video cannot make ffmpeg open other files or URLs), frames no
+    larger than ``VIDEO_MAX_PIXELS`` (the decoder refuses them, whatever the header
+    said), and at most ``read_seconds`` of media read (ffprobe only reads headers).
+    """
+    options = ["-protocol_whitelist", "file", "-format_whitelist", settings.VIDEO_INPUT_FORMATS]
+    if read_seconds is not None:
+        options += ["-max_pixels", str(settings.VIDEO_MAX_PIXELS), "-t", f"{read_seconds:.3f}"]
+    return options
 
 
 def _frame_rate(value: str | None) -> float:
@@ -98,8 +126,13 @@ def _rotation(stream: dict) -> int:
 
 
 def probe(path: Path) -> ProbeResult:
-    """Read the clip's streams; reject what is not a video or is too long."""
-    result = _run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)])
+    """Read the clip's streams and decode it; reject what is not a video or breaks a limit.
+
+    The header gives the streams and the picture size; the length and frame rate are
+    measured by decoding (``measure_decoded``), because a container header may lie.
+    """
+    command = ["ffprobe", "-v", "error", *_input_options(), "-print_format", "json", "-show_format", "-show_streams"]
+    result = _run([*command, str(path)])
     if result.returncode != 0:
         raise MediaRejectedError("Not a video file.")
     try:
@@ -114,36 +147,79 @@ def probe(path: Path) -> ProbeResult:
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
         raise MediaRejectedError("Not a video file.")
+    _check_picture_size(width, height)
     if abs(_rotation(video)) % 180 == 90:
         width, height = height, width
-    duration = _duration(info, video)
-    if duration is None or duration <= 0:
-        raise MediaRejectedError("The video's length could not be read; the file may be damaged.")
-    limit = settings.VIDEO_MAX_DURATION_SECONDS
-    if duration > limit + 0.05:  # container rounding
-        raise MediaRejectedError(f"Video is {duration:.1f} s long; the limit is {limit:g} s.")
+    duration, frames = measure_decoded(path)
+    _check_length_and_rate(duration=duration, frames=frames)
     return ProbeResult(
         duration=round(duration, 3),
         width=width,
         height=height,
-        frame_rate=_frame_rate(video.get("avg_frame_rate")) or _frame_rate(video.get("r_frame_rate")),
+        frame_rate=round(frames / duration, 3),
         has_audio=any(s.get("codec_type") == "audio" for s in streams),
     )
 
 
+def _check_picture_size(width: int, height: int) -> None:
+    side, pixels = settings.VIDEO_MAX_DIMENSION, settings.VIDEO_MAX_PIXELS
+    if max(width, height) > side or width * height > pixels:
+        raise MediaRejectedError(
+            f"Video is {width}x{height}; the limit is {side} pixels a side and {pixels / 1e6:.1f} megapixels."
+        )
+
+
+def measure_decoded(path: Path) -> tuple[float, int]:
+    """(seconds, video frames) as ffmpeg decodes them: the first video and audio streams.
+
+    Bounded whatever the file claims: at most ``MEASURE_PAST_LIMIT_SECONDS`` past the
+    duration limit is read (``-t``), at most one frame past what the frame-rate limit
+    allows over that time is decoded (``-frames:v``), and the run has a timeout. A
+    result at either bound means the clip is over a limit.
+    """
+    read_seconds = settings.VIDEO_MAX_DURATION_SECONDS + MEASURE_PAST_LIMIT_SECONDS
+    result = _run(
+        [
+            "ffmpeg", "-nostdin", "-v", "error", "-nostats", *_input_options(read_seconds=read_seconds),
+            "-i", str(path), "-map", "0:v:0", "-map", "0:a:0?", "-fps_mode", "passthrough",
+            "-frames:v", str(_frame_budget(read_seconds) + 1), "-f", "null", "-", "-progress", "pipe:1",
+        ]
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise MediaRejectedError("The video could not be decoded; the file may be damaged.")
+    progress: dict[str, str] = {}
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition("=")
+        progress[key.strip()] = value.strip()
+    try:
+        seconds = int(progress.get("out_time_us", "")) / 1_000_000
+        frames = int(progress.get("frame", ""))
+    except ValueError:
+        seconds, frames = 0.0, 0
+    return seconds, frames
+
+
+def _frame_budget(seconds: float) -> int:
+    return math.ceil(settings.VIDEO_MAX_FRAME_RATE * seconds)
+
+
+def _check_length_and_rate(*, duration: float, frames: int) -> None:
+    if duration <= 0 or frames <= 0:
+        raise MediaRejectedError("The video's length could not be read; the file may be damaged.")
+    limit = settings.VIDEO_MAX_DURATION_SECONDS
+    read_seconds = limit + MEASURE_PAST_LIMIT_SECONDS
+    if duration >= read_seconds:
+        raise MediaRejectedError(f"Video is more than {read_seconds:g} s long; the limit is {limit:g} s.")
+    if duration > _max_seconds():
+        raise MediaRejectedError(f"Video is {duration:.1f} s long; the limit is {limit:g} s.")
+    max_rate = settings.VIDEO_MAX_FRAME_RATE
+    # One frame of slack: a clip's last frame may end just past its measured length.
+    if frames > _frame_budget(read_seconds) or frames - 1 > max_rate * duration:
+        raise MediaRejectedError(f"The frame rate is above the limit of {max_rate:g} frames per second.")
+
+
 def _is_cover_art(stream: dict) -> bool:
     return bool(stream.get("disposition", {}).get("attached_pic"))
-
-
-def _duration(info: dict, video: dict) -> float | None:
-    for value in (info.get("format", {}).get("duration"), video.get("duration")):
-        try:
-            duration = float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(duration):
-            return duration
-    return None
 
 
 def _even(value: float) -> int:
@@ -193,6 +269,7 @@ def make_poster(source: Path, destination: Path, *, probe_result: ProbeResult, p
             "-y",
             "-ss",
             f"{at:.3f}",
+            *_input_options(read_seconds=_max_seconds()),
             "-i",
             str(source),
             "-frames:v",
@@ -216,11 +293,11 @@ def transcode_hls(source: Path, directory: Path, *, plan: RenditionPlan, probe_r
     directory.mkdir(parents=True, exist_ok=True)
     playlist = directory / "index.m3u8"
     filters = [f"scale={plan.width}:{plan.height}"]
-    if probe_result.frame_rate > MAX_FRAME_RATE:
-        filters.append(f"fps={MAX_FRAME_RATE}")
+    if probe_result.frame_rate > OUTPUT_MAX_FRAME_RATE:
+        filters.append(f"fps={OUTPUT_MAX_FRAME_RATE}")
     filters.append("format=yuv420p")
     command = [
-        "ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source),
+        "ffmpeg", "-nostdin", "-v", "error", "-y", *_input_options(read_seconds=_max_seconds()), "-i", str(source),
         "-map", "0:v:0", "-map", "0:a:0?", "-vf", ",".join(filters),
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level", "3.1", "-crf", "23",
         "-maxrate", str(plan.max_bitrate), "-bufsize", str(plan.max_bitrate * 2),

@@ -92,3 +92,33 @@ class Video(models.Model):
     @property
     def is_public(self) -> bool:
         return self.status == VideoStatus.READY and self.moderation == Moderation.VISIBLE
+
+
+class Hashtag(models.Model):
+    """A normalised hashtag (``videos.hashtags``); ``video_count`` counts public videos."""
+
+    name = models.CharField(max_length=100, unique=True)
+    # Recounted exactly by ``videos.hashtags.hashtag_counts_recount`` (beat).
+    video_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Prefix search (``name LIKE 'ca%'``) whatever the database collation.
+            models.Index(fields=["name"], opclasses=["varchar_pattern_ops"], name="hashtag_name_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
+class VideoHashtag(models.Model):
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="hashtag_links")
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE, related_name="video_links")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["video", "hashtag"], name="video_hashtag_unique")]
+        indexes = [models.Index(fields=["hashtag", "video"], name="video_hashtag_by_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.video_id} #{self.hashtag_id}"

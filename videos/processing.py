@@ -18,11 +18,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from tiktok import db_router
 from tiktok.locks import AdvisoryLock, advisory_lock
 from tiktok.outbox import enqueue_on_commit
 from videos import media, services, store
-from videos.models import Moderation, Video, VideoStatus
+from videos.models import Video, VideoStatus
 from videos.selectors import video_cards_invalidate
 from videos.services import enqueue_quarantine_sync, locked_video
 
@@ -177,6 +178,9 @@ def _processing_publish(video_id: uuid.UUID, processed: ProcessedMedia) -> None:
             return
         if video.status != VideoStatus.PROCESSING:
             return
+        # Waits for a suspension being committed (it locks the user), so either this sees
+        # it or the suspension's owner_media_sync sees this video as ready.
+        video.owner = User.objects.select_for_update(no_key=True).get(pk=video.owner_id)
         video.status = VideoStatus.READY
         video.poster_key = processed.poster_key
         video.hls_master_key = processed.master_key
@@ -193,10 +197,10 @@ def _processing_publish(video_id: uuid.UUID, processed: ProcessedMedia) -> None:
             ]
         )  # fmt: skip
         video_cards_invalidate([video.id])
-        if video.moderation == Moderation.VISIBLE:
+        if services.video_media_public(video):
             services.video_published(video_id=video.id)
         else:
-            enqueue_quarantine_sync(video.id)  # taken down while it was processing
+            enqueue_quarantine_sync(video.id)  # taken down or owner suspended while processing
         if processed.pending:
             enqueue_on_commit("videos.tasks.video_add_renditions", str(video.id))
 
@@ -249,5 +253,5 @@ def video_add_renditions(*, video_id) -> None:
             locked.hls_master_key = master_key
             locked.save(update_fields=["renditions", "hls_master_key", "updated_at"])
             video_cards_invalidate([video_id])
-            if locked.moderation != Moderation.VISIBLE:
-                enqueue_quarantine_sync(video_id)  # taken down while these were made
+            if not services.video_media_public(locked):
+                enqueue_quarantine_sync(video_id)  # taken down or owner suspended meanwhile

@@ -20,13 +20,17 @@ import logging
 import math
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
+from django_redis import get_redis_connection
 
+from tiktok import media_urls
 from tiktok.exceptions import NotFoundError
-from tiktok.keys import VIDEO_CARD_KEY
+from tiktok.keys import VIDEO_CARD_JSON_KEY, VIDEO_CARD_KEY
 from tiktok.pagination import Page, keyset_page
 from videos.models import Moderation, Video, VideoStatus
 
@@ -68,18 +72,22 @@ def video_get_for_owner(*, video_id, owner) -> Video:
 
 
 def playback_url(key: str) -> str | None:
-    """URL for an object key: on the CDN when configured, else a short-lived signed GET."""
-    if not key:
-        return None
-    if settings.CDN_BASE_URL:
-        return f"{settings.CDN_BASE_URL.rstrip('/')}/{key}"
-    from tiktok.storage import s3_client
+    """URL of a processed object for a client: the CDN with a token, else presigned."""
+    return media_urls.media_url(key)
 
-    return s3_client().generate_presigned_url(
-        "get_object",
-        Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": key},
-        ExpiresIn=settings.VIDEO_PLAYBACK_URL_EXPIRY_SECONDS,
-    )
+
+PLAYBACK_MASTER_PATH = "/api/v1/videos/{video_id}/playback/master.m3u8"
+
+
+def hls_url(*, video_id, master_key: str) -> str | None:
+    """The master playlist a player opens: on the CDN with a token for the video's prefix
+    (relative children inherit it), else the API's playlist endpoint (``videos.playback``),
+    which presigns every child."""
+    if not master_key:
+        return None
+    if media_urls.cdn_enabled():
+        return media_urls.cdn_url(master_key)
+    return settings.API_PUBLIC_BASE_URL.rstrip("/") + PLAYBACK_MASTER_PATH.format(video_id=video_id)
 
 
 def card_base(video: Video) -> dict:
@@ -90,7 +98,11 @@ def card_base(video: Video) -> dict:
         "status": video.status,
         "moderation": video.moderation,
         "caption": video.caption,
-        "creator": {"username": video.owner.username, "display_name": video.owner.display_name},
+        "creator": {
+            "username": video.owner.username,
+            "display_name": video.owner.display_name,
+            "avatar_key": video.owner.avatar_key,
+        },
         "creator_suspended": video.owner.suspended_at is not None,
         "hls_master_key": video.hls_master_key,
         "poster_key": video.poster_key,
@@ -140,8 +152,62 @@ def _cache_bases(bases: list[dict]) -> None:
     try:
         for base in cacheable:
             cache.add(VIDEO_CARD_KEY.format(video_id=base["id"]), base, timeout=settings.VIDEO_CARD_CACHE_SECONDS)
+        _cache_card_json(cacheable)
     except Exception:  # noqa: BLE001 - the cache is an optimisation
         logger.warning("video card cache unavailable; cards not cached")
+
+
+# --- the card as JSON bytes (read by the feed's page script) -----------------------------
+# ``VIDEO_CARD_JSON_KEY`` holds ``b"<owner id> " + JSON of the card without "viewer"`` for
+# a public video, ``CARD_JSON_NOT_PUBLIC`` for a ready one only its owner may see. Filled
+# and tombstoned beside ``VIDEO_CARD_KEY``; written raw (no pickling, no key prefix) so
+# Lua can read it. It carries playback URLs, whose tokens expire: it is kept at most half
+# their lifetime.
+CARD_JSON_NOT_PUBLIC = b"-"
+
+
+@dataclass(frozen=True)
+class CardJson:
+    owner_id: int
+    body: bytes  # the card's JSON object without "viewer"
+
+    def with_viewer(self, viewer: bytes) -> bytes:
+        """The card a client receives: ``viewer`` (JSON) spliced in as its last member."""
+        return self.body[:-1] + b',"viewer":' + viewer + b"}"
+
+
+def card_json_key_template() -> str:
+    """``VIDEO_CARD_JSON_KEY`` with ``<id>`` for the video id (for the feed's page script)."""
+    return VIDEO_CARD_JSON_KEY.format(video_id="<id>")
+
+
+def card_json_parse(value: bytes | None) -> CardJson | bytes | None:
+    """A cached value: the card, ``CARD_JSON_NOT_PUBLIC``, or None (not cached, or invalidated)."""
+    if not value:
+        return None
+    if value == CARD_JSON_NOT_PUBLIC:
+        return CARD_JSON_NOT_PUBLIC
+    owner, _, body = value.partition(b" ")
+    if not owner.isdigit() or not body.startswith(b"{"):
+        return None  # e.g. the tombstone
+    return CardJson(owner_id=int(owner), body=body)
+
+
+def _card_json_seconds() -> int:
+    return max(min(settings.VIDEO_CARD_CACHE_SECONDS, settings.VIDEO_PLAYBACK_URL_EXPIRY_SECONDS // 2), 1)
+
+
+def _cache_card_json(bases: list[dict]) -> None:
+    pipe = get_redis_connection("default").pipeline(transaction=False)
+    for base in bases:
+        if _is_public(base):
+            card = _card_from_base(base, viewer_id=None, flags={})
+            del card["viewer"]
+            value = b"%d " % base["owner_id"] + orjson.dumps(card)
+        else:
+            value = CARD_JSON_NOT_PUBLIC
+        pipe.set(VIDEO_CARD_JSON_KEY.format(video_id=base["id"]), value, nx=True, ex=_card_json_seconds())
+    pipe.execute()
 
 
 def _cached_bases(ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
@@ -160,13 +226,18 @@ def video_cards_invalidate(video_ids: Iterable) -> None:
     Called by every write that changes what a card shows: processing, caption,
     moderation, deletion, and the activity app's counter flush. See ``CARD_TOMBSTONE``.
     """
-    keys = [VIDEO_CARD_KEY.format(video_id=video_id) for video_id in _parse_ids(video_ids)]
+    ids = _parse_ids(video_ids)
+    keys = [VIDEO_CARD_KEY.format(video_id=video_id) for video_id in ids]
     if not keys:
         return
 
     def forget() -> None:
         try:
             _card_cache().set_many(dict.fromkeys(keys, CARD_TOMBSTONE), timeout=_tombstone_seconds())
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            for video_id in ids:
+                pipe.set(VIDEO_CARD_JSON_KEY.format(video_id=video_id), CARD_TOMBSTONE, ex=_tombstone_seconds())
+            pipe.execute()
         except Exception:  # noqa: BLE001 - entries expire after VIDEO_CARD_CACHE_SECONDS anyway
             logger.warning("could not invalidate %s cached video cards", len(keys))
 
@@ -185,17 +256,23 @@ def _cards_from_bases(bases: list[dict], viewer, viewer_flags: ViewerFlags | Non
     flags = {}
     if viewer_flags is not None and viewer_id is not None:
         flags = viewer_flags(viewer=viewer, video_owner_ids={base["id"]: base["owner_id"] for base in bases})
-    cards = []
-    for base in bases:
-        card = {key: value for key, value in base.items() if key not in {"owner_id", "creator_suspended"}}
-        card["counts"] = dict(base["counts"])
-        card["hls_url"] = playback_url(card.pop("hls_master_key"))
-        card["poster_url"] = playback_url(card.pop("poster_key"))
-        card["viewer"] = flags.get(base["id"]) if viewer_id is not None else None
-        if base["owner_id"] != viewer_id:
-            card.pop("failure_reason")
-        cards.append(card)
-    return cards
+    return [_card_from_base(base, viewer_id=viewer_id, flags=flags) for base in bases]
+
+
+def _card_from_base(base: dict, *, viewer_id: int | None, flags: dict) -> dict:
+    card = {key: value for key, value in base.items() if key not in {"owner_id", "creator_suspended"}}
+    card["counts"] = dict(base["counts"])
+    # Playback URLs only for public videos: a takedown stops issuing them at once.
+    public = _is_public(base)
+    card["hls_url"] = hls_url(video_id=base["id"], master_key=card.pop("hls_master_key")) if public else None
+    card["poster_url"] = playback_url(card.pop("poster_key")) if public else None
+    creator = dict(base["creator"])
+    creator["avatar_url"] = media_urls.media_url(creator.pop("avatar_key", ""))
+    card["creator"] = creator
+    card["viewer"] = flags.get(base["id"]) if viewer_id is not None else None
+    if base["owner_id"] != viewer_id:
+        card.pop("failure_reason")
+    return card
 
 
 def video_cards(*, video_ids: Iterable, viewer=None, viewer_flags: ViewerFlags | None = None) -> list[dict]:

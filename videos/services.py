@@ -28,7 +28,7 @@ from django.utils import timezone
 from tiktok import db_router
 from tiktok.exceptions import ApplicationError, ConflictError, NotFoundError
 from tiktok.outbox import enqueue_on_commit
-from videos import store
+from videos import hashtags, store
 from videos.models import Moderation, Video, VideoStatus
 from videos.selectors import parse_video_id, video_cards_invalidate
 
@@ -119,6 +119,7 @@ def video_create_upload(*, owner, caption: str, content_type: str, size_bytes: i
             original_key=key,
             upload_expires_at=timezone.now() + timedelta(seconds=expires_in),
         )
+        hashtags.video_hashtags_set(video=video)
     ticket = UploadTicket(
         method="PUT", url=url, headers={"Content-Type": content_type}, expires_at=video.upload_expires_at
     )
@@ -133,6 +134,10 @@ def video_complete_upload(*, video_id, owner) -> Video:
     left for ``delete_abandoned_uploads``). An object whose size or type differs from
     what was declared is deleted and the video stays ``awaiting_upload``, so the client
     may PUT the right file again while the URL is valid (400 ``upload_mismatch``).
+
+    The checked bytes are copied to ``verified/<video_id>/…`` (``original_key`` then
+    names the copy) and the client's key is deleted: a PUT through the still-valid URL
+    after this cannot change what is processed.
     """
     with db_router.use_primary():
         video = _owner_video(video_id=video_id, owner=owner)
@@ -160,17 +165,47 @@ def video_complete_upload(*, video_id, owner) -> Video:
             code="upload_mismatch",
             fields=problems,
         )
+    client_key = video.original_key
+    verified_key = _original_take_over(video, found)
     with transaction.atomic():
         video = _owner_video(video_id=video_id, owner=owner, lock=True)
-        if video.status != VideoStatus.AWAITING_UPLOAD:
-            return video  # a concurrent complete won
-        video.status = VideoStatus.PROCESSING
-        video.processing_attempts = 0
-        video.failure_reason = ""
-        video.save(update_fields=["status", "processing_attempts", "failure_reason", "updated_at"])
-        video_cards_invalidate([video.id])
-        enqueue_on_commit("videos.tasks.video_process", str(video.id))
+        won = video.status == VideoStatus.AWAITING_UPLOAD
+        if won:
+            video.status = VideoStatus.PROCESSING
+            video.original_key = verified_key
+            video.processing_attempts = 0
+            video.failure_reason = ""
+            video.save(update_fields=["status", "original_key", "processing_attempts", "failure_reason", "updated_at"])
+            video_cards_invalidate([video.id])
+            enqueue_on_commit("videos.tasks.video_process", str(video.id))
+    # A concurrent complete won: its own copy is the one processed.
+    _delete_quietly(client_key if won else verified_key)
     return video
+
+
+def _original_take_over(video: Video, found: store.ObjectInfo) -> str:
+    """Copy the checked original to a key only the server writes; returns that key.
+
+    The presigned PUT stays usable until it expires, so processing must never read the
+    client's key: the copy is pinned to the ETag that was checked, and everything made
+    from the video (poster, every rendition, later retries) reads the copy.
+    """
+    verified_key = store.new_verified_key(video_id=video.id)
+    try:
+        store.copy_pinned(video.original_key, verified_key, etag=found.etag)
+    except (store.ObjectChangedError, store.ObjectMissingError) as exc:
+        raise ConflictError(
+            "The file changed while it was being checked; complete the upload again.", code="upload_changed"
+        ) from exc
+    return verified_key
+
+
+def _delete_quietly(key: str) -> None:
+    """Best effort: ``delete_abandoned_uploads`` sweeps what is left (and re-PUTs)."""
+    try:
+        store.delete(key)
+    except store.StoreUnavailableError:
+        logger.warning("object %s left for the clean-up", key)
 
 
 def _owner_video(*, video_id, owner, lock: bool = False) -> Video:
@@ -193,6 +228,7 @@ def video_update_caption(*, video_id, owner, caption: str) -> Video:
         if video.caption != caption:
             video.caption = caption
             video.save(update_fields=["caption", "updated_at"])
+            hashtags.video_hashtags_set(video=video)
             video_cards_invalidate([video.id])
     return video
 
@@ -259,6 +295,15 @@ def video_set_moderation(*, video_id, moderation: str, final: bool) -> Moderatio
                 enqueue_quarantine_sync(locked.id)
             logger.info("video %s moderation %s -> %s", locked.id, previous, moderation)
     return ModerationChange(video=locked, previous=previous)
+
+
+def video_media_public(video: Video) -> bool:
+    """Whether a video's media may stay at its playable keys (else it is quarantined).
+
+    Visible and its owner not suspended: a takedown and a suspension both take the media
+    away (``housekeeping.video_quarantine_sync``). Needs ``video.owner`` loaded.
+    """
+    return video.moderation == Moderation.VISIBLE and video.owner.suspended_at is None
 
 
 def enqueue_quarantine_sync(video_id: uuid.UUID) -> None:

@@ -46,6 +46,11 @@ def video_quarantine_sync(video_id: str) -> str:
     return housekeeping.video_quarantine_sync(video_id=video_id)
 
 
+@shared_task(name="videos.tasks.owner_media_sync", **_RETRY_TRANSIENT)
+def owner_media_sync(user_id: int) -> int:
+    return housekeeping.owner_media_sync(user_id=user_id)
+
+
 @shared_task(name="videos.tasks.delete_abandoned_uploads", **_RETRY_TRANSIENT)
 def delete_abandoned_uploads() -> int:
     return housekeeping.delete_abandoned_uploads()

@@ -37,7 +37,7 @@ def _relabel(apps, *, forward: bool) -> None:
 
 
 def forwards(apps, schema_editor):
-    from moderation.services import moderators_group_ensure
+    from moderation.roles import moderators_group_ensure
 
     _relabel(apps, forward=True)
     moderators_group_ensure(apps=apps)

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import token_create
 from activity.counters import counter_flush
 from activity.models import Like
 from tests.factories import UserFactory, VideoFactory
@@ -17,7 +17,7 @@ THREADS = 50
 
 def _client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user).token}")
     return client
 
 

@@ -18,6 +18,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 LATEST = REPO / "bench" / "results" / "latest.json"
 RESULT_KEYS = {
+    "bare_rps",
     "feed_rps",
     "sql_feed_rps",
     "floor_rps",
@@ -52,17 +53,31 @@ def test_bench_runs_end_to_end_on_the_small_data_set(tmp_path):
         sys.executable, "bench/run.py", "--size", "small",
         "--database", f"tiktok_bench_smoke_{slot}", "--redis-url", f"redis://127.0.0.1:56380/{9 + slot}",
         "--duration", "1", "--concurrency", "8", "--servers", "gthread:2x4",
-        "--fanout", "1000", "--cohort-sample", "10", "--output", str(output),
+        "--fanout", "1000", "--cohort-sample", "10", "--cohorts", "100", "--no-profile", "--delivery-clips", "2",
+        "--output", str(output),
     ]  # fmt: skip
-    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=240)
+    completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=420)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
 
     results = json.loads(output.read_text())
     assert RESULT_KEYS <= results.keys()
     assert results["read_non_2xx"] == 0
-    for scenario in ("feed", "sql", "floor", "writes"):
+    for scenario in ("bare", "feed", "sql", "floor", "writes", "feed_f100"):
         assert results["servers"]["gthread:2x4"]["8"][scenario]["requests"] > 0
+    assert results["servers"]["gthread:2x4"]["8"]["floor"]["statuses"] == {
+        "200": results["servers"]["gthread:2x4"]["8"]["floor"]["requests"]
+    }
+    assert set(results["targets"]) >= {
+        "feed_35pct_bare",
+        "feed_70pct_floor",
+        "feed_20x_sql",
+        "redis_24_bytes_per_entry",
+    }
     fanout = results["fanout"]["1000"]
     assert fanout["delivered"] == fanout["feeds_built"] == 1000
     assert results["redis_bytes_per_entry"] > 0
+    # Paged to the end, the precomputed feed of each sampled cohort user equals the SQL feed.
+    assert results["exactness"]["users"] > 0 and results["exactness"]["users_differing"] == 0
+    # Real uploads reach every follower feed under a /feed read load.
+    assert results["delivery"]["delivered"] == 2 and results["delivery"]["never_delivered"] == 0
     assert _mtime(LATEST) == latest_before  # the committed results are left alone

@@ -90,7 +90,7 @@ def test_feed_items_are_full_video_cards_with_viewer_flags(run_on_commit):
     item = client_for(fan).get("/api/v1/feed").json()["items"][0]
     assert item["id"] == str(video.id)
     assert item["caption"] == "hello"
-    assert item["creator"] == {"username": creator.username, "display_name": "Cree"}
+    assert item["creator"] == {"username": creator.username, "display_name": "Cree", "avatar_url": None}
     assert item["hls_url"] and item["poster_url"]
     assert item["viewer"] == {"liked": False, "favorited": False, "following": True}
     assert set(item["counts"]) >= {"likes", "comments"}

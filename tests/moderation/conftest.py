@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from moderation.services import moderators_group_ensure
+from moderation.roles import moderators_group_ensure
 from tests.factories import UserFactory
 from tests.videos.conftest import clips, complete  # noqa: F401 - fixtures shared with the videos tests
 

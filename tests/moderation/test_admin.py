@@ -1,7 +1,10 @@
 """The admin: report queues, actions with a reason, roles, read-only audit, bounded queries."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from activity.models import Comment, CommentState, Favorite, Follow, Like, View
@@ -21,21 +24,25 @@ def reported(video, count: int, reason: str = "spam"):
     return [Report.objects.create(video=video, reporter=UserFactory(), reason=reason) for _ in range(count)]
 
 
-def test_report_queue_lists_open_reports_grouped_by_video_auto_hidden_first_then_most_reported(moderator_client):
-    few, many, hidden, closed = (
+def test_report_queue_orders_by_urgency_auto_hidden_then_report_weight_then_longest_waiting(moderator_client):
+    weightless, few, waiting_longer, many, hidden, closed = (
+        VideoFactory(caption="weightless brigade"),
         VideoFactory(caption="few"),
+        VideoFactory(caption="few, waiting longer"),
         VideoFactory(caption="many"),
         VideoFactory(caption="auto hidden", moderation=Moderation.HIDDEN),
         VideoFactory(caption="closed"),
     )
+    Report.objects.filter(pk__in=[r.pk for r in reported(weightless, 4)]).update(weight=0)
     reported(few, 1)
+    Report.objects.filter(pk=reported(waiting_longer, 1)[0].pk).update(created_at=timezone.now() - timedelta(hours=5))
     reported(many, 3, reason="hate")
     reported(hidden, 2, reason="nudity")
     Report.objects.create(video=closed, reporter=UserFactory(), reason="spam", status=ReportStatus.DISMISSED)
     response = moderator_client.get(QUEUE)
     assert response.status_code == 200
     shown = [video.caption for video in response.context["cl"].result_list]
-    assert shown == ["auto hidden", "many", "few"]
+    assert shown == ["auto hidden", "many", "few, waiting longer", "few", "weightless brigade"]
     page = response.content.decode()
     assert "Hate speech ×3" in page and "pending review" in page
     assert "<img" in page and f"processed/{many.id}/poster.jpg" in page

@@ -4,7 +4,7 @@ import pytest
 
 from activity.counters import pending_deltas
 from activity.models import CommentState
-from moderation import services
+from moderation import roles, services
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
 from tests.conftest import client_for
 from tests.factories import CommentFactory, FollowFactory, UserFactory, VideoFactory
@@ -150,7 +150,10 @@ def test_suspension_and_reinstatement_queue_one_feed_task_per_creator_not_one_pe
     services.user_suspend(user=creator, actor=moderator, reason="again")  # idempotent: nothing queued
     services.user_reinstate(user=creator, actor=moderator, reason="appeal accepted")
     queued = list(OutboxMessage.objects.order_by("id").values_list("task_name", "args"))
-    assert queued == [("feed.tasks.creator_withdrawn", [creator.pk]), ("feed.tasks.creator_restored", [creator.pk])]
+    assert queued == [
+        ("feed.tasks.creator_withdrawn", [creator.pk]), ("videos.tasks.owner_media_sync", [creator.pk]),
+        ("feed.tasks.creator_restored", [creator.pk]), ("videos.tasks.owner_media_sync", [creator.pk]),
+    ]  # fmt: skip
 
 
 def test_a_new_report_queues_the_threshold_check_and_a_repeat_does_not(user):
@@ -183,7 +186,7 @@ def test_a_moderator_cannot_suspend_staff_or_themselves_but_a_superuser_can(mode
 
 
 def test_the_moderators_group_has_exactly_the_workflow_permissions_and_ensure_is_idempotent(moderators_group):
-    again = services.moderators_group_ensure()
+    again = roles.moderators_group_ensure()
     codenames = set(again.permissions.values_list("content_type__app_label", "codename"))
     assert again.pk == moderators_group.pk
     assert codenames == {
@@ -197,8 +200,8 @@ def test_the_moderators_group_has_exactly_the_workflow_permissions_and_ensure_is
 
 
 def test_moderator_ensure_creates_a_staff_login_in_the_group_once():
-    first = services.moderator_ensure(username="moderator", password="demo-password-123")
-    second = services.moderator_ensure(username="moderator", password="other")
+    first = roles.moderator_ensure(username="moderator", password="demo-password-123")
+    second = roles.moderator_ensure(username="moderator", password="other")
     assert first.pk == second.pk and first.is_staff and not first.is_superuser
     assert first.check_password("demo-password-123")
     assert first.has_perm("videos.moderate_video") and not first.has_perm("accounts.change_user")

@@ -137,7 +137,8 @@ def test_app_services_use_the_hosts_compose_defines(compose):
     for variable, host in hosts.items():
         assert f"@{host}:" in environment[variable] or f"//{host}:" in environment[variable], variable
         assert host in services
-    assert environment["CDN_BASE_URL"].rstrip("/").endswith("/media")
+    assert environment["CDN_BASE_URL"].rstrip("/").endswith(f"/media/{environment['AWS_STORAGE_BUCKET_NAME']}")
+    assert environment["CDN_PURGE_URL"].startswith("http://nginx:8081/")
 
 
 def test_commands_name_programs_that_exist_in_the_project(compose):
@@ -220,21 +221,50 @@ def test_minio_bucket_job_creates_the_bucket_the_app_uses(compose):
     script = compose["services"]["minio-bucket"]["command"][0]
     bucket = compose["services"]["web"]["environment"]["AWS_STORAGE_BUCKET_NAME"]
     assert f"mc mb --ignore-existing store/{bucket}" in script
-    assert f"mc anonymous set download store/{bucket}/processed/" in script
+    # Private bucket: no anonymous download; only the CDN's address may read media.
+    assert "mc anonymous set download" not in script
+    assert f"mc anonymous set-json /tmp/cdn-read.json store/{bucket}" in script
+    nginx_address = compose["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    assert f'"aws:SourceIp": ["{nginx_address}/32"]' in script
 
 
 def test_nginx_caches_media_from_the_bucket_and_hides_metrics(compose):
     conf = (DOCKER / "nginx" / "nginx.conf").read_text()
     bucket = compose["services"]["web"]["environment"]["AWS_STORAGE_BUCKET_NAME"]
     assert conf.count("{") == conf.count("}")
-    assert "proxy_cache_path" in conf and "proxy_cache media;" in conf
-    assert f"proxy_pass http://store/{bucket}/$1;" in conf
+    cdn = (DOCKER / "nginx" / "cdn.conf").read_text()
+    assert "proxy_cache_path" in conf and "proxy_cache media;" in cdn and "proxy_cache_lock on;" in cdn
+    assert "include /etc/nginx/cdn.conf;" in conf and "include /etc/nginx/cdn-purge.conf;" in conf
+    assert "secure_link_md5" in cdn and "public-read" not in conf + cdn
     assert "server minio:9000;" in conf and "server web:8000;" in conf
+    assert bucket
     assert re.search(r"location = /metrics \{\s*return 404;", conf)
     assert "location = /nginx-health" in conf
     nginx = compose["services"]["nginx"]
     assert nginx["build"]["target"] == "nginx"
     assert "/nginx-health" in " ".join(nginx["healthcheck"]["test"])
+
+
+def test_nginx_keeps_internal_endpoints_off_the_public_side_and_sets_the_scheme_itself():
+    conf = (DOCKER / "nginx" / "nginx.conf").read_text()
+    for path in ("/metrics", "/readyz"):
+        assert re.search(rf"location = {path} \{{\s*return 404;", conf), path
+    internal = re.search(r"location ~ (\S+) \{\s*return 404;", conf)
+    assert internal is not None
+    for path, refused in [("/api/schema", True), ("/api/docs", True), ("/api/v1/feed", False), ("/api/v1/docs", False)]:
+        assert bool(re.search(internal.group(1), path)) is refused, path
+    # The client's X-Forwarded-Proto is never passed through as such: the header sent
+    # upstream is nginx's own $scheme unless an internal peer (the TLS edge) says https.
+    assert "proxy_set_header X-Forwarded-Proto $forwarded_proto;" in conf
+    assert "$http_x_forwarded_proto;" not in conf
+    mapping = re.search(r'map "\$peer_is_internal:\$http_x_forwarded_proto" \$forwarded_proto \{([^}]*)\}', conf)
+    assert mapping is not None
+    entries = dict(line.strip().rstrip(";").split() for line in mapping.group(1).strip().splitlines())
+    assert entries == {"default": "$scheme", '"1:https"': "https"}
+    geo = re.search(r"geo \$realip_remote_addr \$peer_is_internal \{([^}]*)\}", conf)
+    assert geo is not None
+    trusted = {line.split()[0] for line in geo.group(1).strip().splitlines() if line.strip().endswith("1;")}
+    assert trusted == {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7"}
 
 
 def test_dockerfile_is_multi_stage_slim_non_root_with_ffmpeg_and_static_files():

@@ -40,8 +40,8 @@ def aliases_that_read(table: str, action) -> set[str]:
 
 
 def _is_read_of(table: str, sql: str) -> bool:
-    # Token lookups always read the primary (see BearerTokenAuthentication): not counted.
-    return sql.lstrip().upper().startswith("SELECT") and table in sql and "authtoken_token" not in sql
+    # Token lookups missing the cache read the primary (see accounts.tokens): not counted.
+    return sql.lstrip().upper().startswith("SELECT") and table in sql and "knox_authtoken" not in sql
 
 
 def in_recovery(alias: str) -> bool:
@@ -117,6 +117,40 @@ def test_user_reads_own_write_while_replica_replay_is_paused(request):
     assert aliases_that_read("accounts_user", writer_reads) == {"replica"}
 
 
+def test_replica_state_is_checked_once_per_process_interval_not_per_request(settings, monkeypatch):
+    settings.DATABASE_REPLICA_CHECK_SECONDS = 30.0
+    UserFactory(username="reader")
+    wait_for_replica_to_catch_up()
+    checks = []
+    original = db_router.check_replica
+    monkeypatch.setattr(db_router, "check_replica", lambda alias: checks.append(alias) or original(alias))
+    for _ in range(20):  # twenty requests' worth of scopes
+        with db_router.scope():
+            assert aliases_that_read("accounts_user", lambda: User.objects.get(username="reader")) == {"replica"}
+    assert checks == ["replica"]
+
+
+def test_read_your_writes_stays_exact_with_a_long_lived_replica_state(settings, request):
+    """The process's cached replay position is older than a user's write: that reader
+    asks the replica again (once per request), and reads the primary while it lags."""
+    settings.DATABASE_REPLICA_CHECK_SECONDS = 30.0
+    writer = UserFactory(username="writer")
+    writer_client = client_for(writer)
+    wait_for_replica_to_catch_up()
+    assert writer_client.get("/api/v1/users/writer").status_code == 200  # the state is cached now
+    request.getfixturevalue("paused_replica")
+    assert writer_client.patch("/api/v1/me", {"bio": "fresh words"}, format="json").status_code == 200
+
+    def writer_reads():
+        assert writer_client.get("/api/v1/users/writer").json()["bio"] == "fresh words"
+
+    assert aliases_that_read("accounts_user", writer_reads) == {"default"}
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_resume()")
+    wait_for_replica_to_catch_up()
+    assert aliases_that_read("accounts_user", writer_reads) == {"replica"}
+
+
 def test_a_replica_lagging_past_the_bound_is_skipped(settings, paused_replica):
     settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 0.5
     UserFactory(username="lagging")  # a write the paused replica has not replayed
@@ -169,3 +203,53 @@ def test_stopped_replica_means_primary_reads_and_no_errors(settings):
         return served == {"replica"}
 
     wait_until(back_on_replica, timeout=15, message="reads to return to the replica")
+
+
+def wal_receiver_status(alias: str = "replica") -> str | None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT status FROM pg_stat_wal_receiver")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@pytest.fixture
+def stopped_stream():
+    """The replica stops streaming (no primary_conninfo, so no WAL receiver) while both
+    servers stay up; the stream is always restored afterwards."""
+
+    def run(sql: str) -> None:
+        with connections["replica"].cursor() as cursor:
+            cursor.execute(sql)
+
+    wait_for_replica_to_catch_up()
+    run("ALTER SYSTEM SET primary_conninfo = ''")
+    try:
+        run("SELECT pg_reload_conf()")
+        wait_until(lambda: wal_receiver_status() is None, timeout=10, message="the WAL receiver to stop")
+        yield
+    finally:
+        run("ALTER SYSTEM RESET primary_conninfo")
+        run("SELECT pg_reload_conf()")
+        wait_until(lambda: wal_receiver_status() == "streaming", timeout=20, message="streaming to resume")
+        wait_for_replica_to_catch_up(timeout=20)
+
+
+def test_a_replica_that_stopped_streaming_is_not_read_while_the_primary_is_up(stopped_stream):
+    # Written after the stream stopped: the replica never gets it, yet it has replayed all
+    # it received, so its replay lag alone reads 0.
+    UserFactory(username="after-the-stream-stopped")
+    found = []
+
+    def read():
+        found.extend(User.objects.filter(username="after-the-stream-stopped"))
+
+    with db_router.scope():
+        served = aliases_that_read("accounts_user", read)
+    assert served == {"default"}
+    assert len(found) == 1
+    state = db_router.check_replica("replica")
+    assert (state.healthy, state.streaming) == (False, False)
+    ready = client_for(UserFactory()).get("/readyz")
+    assert ready.status_code == 200  # the primary serves: the process stays ready
+    replica = ready.json()["checks"]["replica"]
+    assert (replica["ok"], replica["streaming"]) == (False, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,57 @@ class Clips:
     long: Path  # 64x64 at 5 fps, 61 s: too long
     noise: Path  # random bytes
     truncated: Path  # the first part of an MP4 (damaged)
+    liar: Path  # 64x64 at 5 fps, plays 75 s, but its MP4 header says 5 s
+    fast: Path  # 64x64 at 240 fps, 1 s: above the frame-rate limit
+
+
+def _render_lowres(destination: Path, *, seconds: float, rate: int) -> Path:
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=64x64:rate={rate}",
+            "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(destination),
+        ],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    return destination
+
+
+def mp4_claiming_duration(source: Path, destination: Path, *, seconds: float) -> Path:
+    """Copy an MP4, rewriting the durations in its headers (``mvhd``, ``tkhd``, ``mdhd``).
+
+    The samples are untouched, so the clip still plays as long as it did: only what the
+    container claims changes (what ffprobe's format and stream durations report).
+    """
+    data = bytearray(source.read_bytes())
+    movie_timescale = 1000
+
+    def walk(start: int, end: int) -> None:
+        nonlocal movie_timescale
+        position = start
+        while position + 8 <= end:
+            size, kind = struct.unpack(">I4s", data[position : position + 8])
+            if size < 8:
+                return
+            if kind in (b"moov", b"trak", b"mdia"):
+                walk(position + 8, position + size)
+            elif kind in (b"mvhd", b"tkhd", b"mdhd"):
+                version = data[position + 8]
+                body = position + 12  # after size, type, version and flags
+                times = 8 if version == 0 else 16  # creation and modification times
+                if kind == b"tkhd":
+                    offset, timescale = body + times + 8, movie_timescale  # after track id, reserved
+                else:
+                    (timescale,) = struct.unpack(">I", data[body + times : body + times + 4])
+                    offset = body + times + 4
+                    if kind == b"mvhd":
+                        movie_timescale = timescale
+                struct.pack_into(">I" if version == 0 else ">Q", data, offset, int(seconds * timescale))
+            position += size
+
+    walk(0, len(data))
+    destination.write_bytes(bytes(data))
+    return destination
 
 
 @pytest.fixture(scope="session")
@@ -30,21 +82,17 @@ def clips(tmp_path_factory) -> Clips:
     small = render_clip(directory / "small.mp4", seconds=2, pattern="testsrc2", size="320x240")
     hd = render_clip(directory / "hd.mp4", seconds=2, pattern="smptebars", size="1280x720")
     medium = render_clip(directory / "medium.mp4", seconds=2, pattern="testsrc", size="640x360", audio=False)
-    long = directory / "long.mp4"
-    subprocess.run(
-        [
-            "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x64:rate=5",
-            "-t", "61", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(long),
-        ],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
+    long = _render_lowres(directory / "long.mp4", seconds=61, rate=5)
     noise = directory / "noise.mp4"
     noise.write_bytes(os.urandom(64 * 1024))
     truncated = directory / "truncated.mp4"
     # Without its moov atom (faststart puts it first, so keep the header and cut the rest).
     truncated.write_bytes(b"\x00\x00\x00\x18ftypmp42" + medium.read_bytes()[4096:8192])
-    return Clips(small=small, hd=hd, medium=medium, long=long, noise=noise, truncated=truncated)
+    liar = mp4_claiming_duration(
+        _render_lowres(directory / "long75.mp4", seconds=75, rate=5), directory / "liar.mp4", seconds=5
+    )
+    fast = _render_lowres(directory / "fast.mp4", seconds=1, rate=240)
+    return Clips(small=small, hd=hd, medium=medium, long=long, noise=noise, truncated=truncated, liar=liar, fast=fast)
 
 
 def start_upload(client, path: Path | None = None, *, content_type="video/mp4", size_bytes=None, caption="hello"):

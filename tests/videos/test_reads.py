@@ -1,5 +1,7 @@
 """Reading videos: the card, visibility rules, lists with keyset pages and bounded queries."""
 
+import re
+import time
 import uuid
 from datetime import timedelta
 
@@ -9,6 +11,7 @@ from django.utils import timezone
 from tests.conftest import client_for
 from tests.factories import UserFactory
 from tests.videos.conftest import upload
+from tiktok.media_urls import cdn_token
 from videos.models import Moderation, Video, VideoStatus
 from videos.selectors import VIDEO_CARD_KEY, video_cards, video_cards_invalidate
 
@@ -48,18 +51,32 @@ def test_anyone_reads_a_public_video_card(api_client, user):
     assert response.status_code == 200
     card = response.json()
     assert set(card) == CARD_KEYS  # no failure_reason for others
-    assert card["creator"] == {"username": user.username, "display_name": user.display_name}
+    assert card["creator"] == {"username": user.username, "display_name": user.display_name, "avatar_url": None}
     assert card["counts"] == {"likes": 0, "favorites": 0, "comments": 0, "views": 0}
     assert card["viewer"] is None
     assert card["hls_url"].startswith("http") and video.hls_master_key in card["hls_url"]
 
 
-def test_the_cdn_serves_playback_urls_when_configured(api_client, user, settings):
-    settings.CDN_BASE_URL = "https://cdn.example.com/"
+def test_the_cdn_serves_playback_urls_with_a_token_for_the_videos_prefix(api_client, user, settings):
+    settings.CDN_BASE_URL = "https://cdn.example.com/media/bucket/"
+    settings.CDN_TOKEN_SECRET = "s3cret"
     video = make_ready_video(user)
     card = api_client.get(f"/api/v1/videos/{video.id}").json()
-    assert card["hls_url"] == f"https://cdn.example.com/{video.hls_master_key}"
-    assert card["poster_url"] == f"https://cdn.example.com/{video.poster_key}"
+    for url, key in ((card["hls_url"], video.hls_master_key), (card["poster_url"], video.poster_key)):
+        match = re.fullmatch(r"https://cdn\.example\.com/media/bucket/t/([A-Za-z0-9_-]{22})/(\d+)/(.+)", url)
+        assert match and match[3] == key
+        expires = int(match[2])
+        assert time.time() < expires <= time.time() + settings.VIDEO_PLAYBACK_URL_EXPIRY_SECONDS + 60
+        assert match[1] == cdn_token(prefix=f"processed/{video.id}/", expires=expires, secret="s3cret")
+
+
+def test_without_a_cdn_hls_url_is_the_apis_playlist_and_the_poster_is_presigned(api_client, user, settings):
+    settings.CDN_BASE_URL = ""
+    settings.API_PUBLIC_BASE_URL = "https://api.example.com"
+    video = make_ready_video(user)
+    card = api_client.get(f"/api/v1/videos/{video.id}").json()
+    assert card["hls_url"] == f"https://api.example.com/api/v1/videos/{video.id}/playback/master.m3u8"
+    assert "X-Amz-Signature=" in card["poster_url"] and video.poster_key in card["poster_url"]
 
 
 def test_owner_sees_own_unfinished_video_and_others_get_404(auth_client, api_client, clips):

@@ -1,6 +1,7 @@
 """Load a synthetic data set for the benchmarks (``bench/run.py``) with PostgreSQL COPY.
 
-Users ``bench_<n>`` (one password hash computed once and shared, one DRF token each), a
+Users ``bench_<n>`` (one password hash computed once and shared, one knox token each:
+``bench.tokens``), a
 power-law follow graph, videos published over four weeks (metadata only: ready, visible,
 fake object keys), likes and comments. The denormalised counters are set afterwards with
 set-based UPDATEs.
@@ -23,10 +24,8 @@ then every table is vacuumed and analysed.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import random
-import secrets
 import sys
 import time
 import uuid
@@ -36,10 +35,12 @@ import psycopg
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from accounts.models import User
 from activity.models import Comment, Follow, Like
+from bench.seeding import Progress, columns_of, power_law_alpha
+from bench.tokens import token_row
 from videos.models import Video
 
 SIZES: dict[str, dict] = {
@@ -66,76 +67,6 @@ PASSWORD = "bench-password-123"  # noqa: S105 - synthetic users of a throwaway d
 COHORT_FOLLOWS = 800  # follows drawn per cohort user (a few collide: ~700 distinct)
 HISTORY = timedelta(days=28)  # videos are published over this span, up to now
 CHUNK_ROWS = 50_000
-
-
-class Progress:
-    """One progress line, rewritten in place."""
-
-    def __init__(self, label: str, total: int, stream):
-        self.label, self.total, self.stream = label, total, stream
-        self.started = self.printed = time.monotonic()
-        self.done = 0
-        self.tty = stream.isatty()
-
-    def add(self, count: int) -> None:
-        self.done += count
-        now = time.monotonic()
-        if now - self.printed >= (0.5 if self.tty else 10.0):
-            self.printed = now
-            self._print(end="\r" if self.tty else "\n")
-
-    def finish(self) -> float:
-        elapsed = time.monotonic() - self.started
-        self._print(end="\n")
-        return elapsed
-
-    def _print(self, *, end: str) -> None:
-        percent = 100.0 * self.done / self.total if self.total else 100.0
-        elapsed = time.monotonic() - self.started
-        self.stream.write(f"  {self.label:<10} {self.done:>12,}/{self.total:,} ({percent:5.1f}%) {elapsed:7.1f} s{end}")
-        self.stream.flush()
-
-
-def _copy_text(value) -> str:
-    """A constant in COPY text format."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict | list):
-        return json.dumps(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _columns(model, generated: list[str]) -> tuple[list[str], str]:
-    """Columns to COPY: ``generated`` ones first, then every other column as a constant.
-
-    Columns added to the models later get their Python default, so a new nullable or
-    defaulted field does not break the loader.
-    """
-    constants = []
-    names = []
-    for field in model._meta.concrete_fields:
-        if field.column in generated:
-            continue
-        default = field.get_default()
-        if default is None and not field.null:
-            raise CommandError(f"{model.__name__}.{field.name} has no default: teach seed_bench to fill it.")
-        names.append(field.column)
-        constants.append(_copy_text(default))
-    return generated + names, "".join("\t" + value for value in constants)
-
-
-def _power_law_alpha(count: int, weight_sum: float) -> float:
-    """``alpha`` such that ``sum(r ** -alpha for r in 1..count)`` equals ``weight_sum``."""
-    low, high = 0.0, 3.0
-    for _ in range(50):
-        alpha = (low + high) / 2
-        total = sum(rank**-alpha for rank in range(1, count + 1))
-        low, high = (alpha, high) if total > weight_sum else (low, alpha)
-    return (low + high) / 2
 
 
 class Command(BaseCommand):
@@ -181,7 +112,7 @@ class Command(BaseCommand):
             cursor.execute("SET synchronous_commit = off")
             tables = [
                 User._meta.db_table,
-                Token._meta.db_table,
+                AuthToken._meta.db_table,
                 Video._meta.db_table,
                 Follow._meta.db_table,
                 Like._meta.db_table,
@@ -283,7 +214,7 @@ class Command(BaseCommand):
         # Expected audience of creator ranks 1..n (after the fan-out creators): the top
         # one reaches about half the users.
         ranked = users - len(fanout)
-        alpha = _power_law_alpha(ranked, rest / (users / 2))
+        alpha = power_law_alpha(ranked, rest / (users / 2))
         audience = [float(size) for size in fanout] + [(rank + 1) ** -alpha for rank in range(ranked)]
         scale = rest / sum(audience[len(fanout) :])
         audience[len(fanout) :] = [weight * scale for weight in audience[len(fanout) :]]
@@ -337,7 +268,7 @@ class Command(BaseCommand):
         password = make_password(PASSWORD)
         joined = (self.now - timedelta(days=90)).isoformat()
         seen_pool = self._timestamps(self.now - timedelta(days=2), timedelta(days=2), 5_000)
-        columns, constant = _columns(User, ["id", "username", "password", "date_joined", "last_seen_at"])
+        columns, constant = columns_of(User, ["id", "username", "password", "date_joined", "last_seen_at"])
         rng = self.rng
         rows = (
             f"{user_id}\tbench_{user_id}\t{password}\t{joined}\t{rng.choice(seen_pool)}{constant}\n"
@@ -345,15 +276,16 @@ class Command(BaseCommand):
         )
         elapsed = self._copy(cursor, User._meta.db_table, columns, rows, users, "users")
         created = self.now.isoformat()
-        tokens = (f"{secrets.token_hex(20)}\t{created}\t{user_id}\n" for user_id in range(1, users + 1))
-        elapsed += self._copy(cursor, Token._meta.db_table, ["key", "created", "user_id"], tokens, users, "tokens")
+        tokens = ("{}\t{}\t{}\t{}\n".format(*token_row(user_id), created, user_id) for user_id in range(1, users + 1))
+        columns = ["digest", "token_key", "created", "user_id"]
+        elapsed += self._copy(cursor, AuthToken._meta.db_table, columns, tokens, users, "tokens")
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{User._meta.db_table}', 'id'), {users})")
         return elapsed
 
     def _load_follows(self, cursor, pairs: set[int], users: int) -> float:
         pool = self._timestamps(self.now - timedelta(days=60), timedelta(days=60), 20_000)
         rng = self.rng
-        columns, constant = _columns(Follow, ["id", "follower_id", "followee_id", "created_at"])
+        columns, constant = columns_of(Follow, ["id", "follower_id", "followee_id", "created_at"])
         rows = (
             f"{row_id}\t{pair // users + 1}\t{pair % users + 1}\t{rng.choice(pool)}{constant}\n"
             for row_id, pair in enumerate(pairs, start=1)
@@ -371,7 +303,7 @@ class Command(BaseCommand):
         end = self.now.timestamp()
         span = HISTORY.total_seconds()
         published = [end - rng.random() * span for _ in range(count)]
-        columns, constant = _columns(
+        columns, constant = columns_of(
             Video,
             [
                 "id",
@@ -443,7 +375,7 @@ class Command(BaseCommand):
             yield line(row_id, user, self.video_ids[video], when)
 
     def _load_likes(self, cursor, spec: dict, published: list[float]) -> float:
-        columns, constant = _columns(Like, ["id", "user_id", "video_id", "created_at"])
+        columns, constant = columns_of(Like, ["id", "user_id", "video_id", "created_at"])
         count = spec["likes"]
         rows = self._engagement_rows(
             spec, published, count, lambda row, user, video, when: f"{row}\t{user}\t{video}\t{when}{constant}\n"
@@ -453,7 +385,7 @@ class Command(BaseCommand):
         return elapsed
 
     def _load_comments(self, cursor, spec: dict, published: list[float]) -> float:
-        columns, constant = _columns(Comment, ["id", "author_id", "video_id", "created_at", "text", "state"])
+        columns, constant = columns_of(Comment, ["id", "author_id", "video_id", "created_at", "text", "state"])
         count = spec["comments"]
         rows = self._engagement_rows(
             spec,

@@ -10,7 +10,7 @@ from django.db import transaction
 from activity.services import follow_create
 from demo import clips
 from moderation.models import Report, ReportStatus
-from moderation.services import moderator_ensure
+from moderation.roles import moderator_ensure
 from videos.models import Video
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - local demo data only
@@ -33,10 +33,13 @@ DEMO_FOLLOWS = [
 # A reported video for the moderation demo: (owner, caption) reported by these users.
 DEMO_REPORTED = ("bob", "60-second omelette")
 DEMO_REPORTS = [("alice", "spam", "Links to a shady shop."), ("carol", "spam", ""), ("dave", "misinformation", "")]
+# Captions carry hashtags so search and hashtag pages have something to find at once
+# (``#skate`` on two creators; counts appear after the first hashtag recount, within a minute).
 DEMO_CLIPS = {
-    "alice": [("Kickflip practice #skate", "testsrc2"), ("Golden hour", "smptebars")],
-    "bob": [("60-second omelette", "testsrc")],
-    "carol": [("New routine", "mandelbrot")],
+    "alice": [("Kickflip practice #skate", "testsrc2"), ("Golden hour #sunset #skate", "smptebars")],
+    "bob": [("60-second omelette", "testsrc"), ("Pasta in five minutes #cooking #quick", "testsrc2")],
+    "carol": [("New routine #dance #kpop", "mandelbrot"), ("Skate park warm-up #skate #dance", "testsrc")],
+    "dave": [("Cat versus cardboard box #cats", "smptebars")],
 }
 
 

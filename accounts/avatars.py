@@ -1,0 +1,292 @@
+"""Profile pictures, top to bottom: presigned upload, completion, processing, URLs.
+
+1. ``avatar_create_upload`` -> a presigned PUT for ``avatars/<user_id>/uploads/<id>``
+   (image types only, size cap); the user's ``avatar_status`` is ``awaiting_upload``.
+2. ``avatar_complete_upload`` -> HEAD checks the object against what was declared, the
+   status becomes ``processing`` and ``accounts.tasks.avatar_process`` runs after commit.
+3. ``avatar_process`` (worker) -> decodes the image with Pillow (refusing other formats,
+   oversized dimensions and anything that does not decode), strips metadata by copying
+   pixels only, makes the square sizes of ``AVATAR_SIZES`` as JPEG under
+   ``avatars/<user_id>/<id>-<size>.jpg``, then swaps them in (``ready``) or records a reason
+   the owner can read (``failed``; the previous avatar stays). The upload is deleted.
+
+The bucket is private: URLs come from ``tiktok.media_urls`` (CDN token or presigned).
+This module is the accounts app's only user of the object store.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import botocore.exceptions
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from accounts.models import AvatarStatus, User
+from tiktok import media_urls
+from tiktok.exceptions import ApplicationError, ConflictError, ServiceUnavailableError
+from tiktok.outbox import enqueue_on_commit
+from tiktok.storage import s3_client
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_KEY = "avatars/{user_id}/uploads/{upload_id}"
+SIZE_KEY = "avatars/{user_id}/{upload_id}-{size}.jpg"
+# Formats Pillow must recognise in the bytes (the declared type is only a first filter).
+DECODED_FORMATS = {"JPEG", "PNG", "WEBP"}
+JPEG_QUALITY = 85
+
+
+class AvatarStoreError(ServiceUnavailableError):
+    code = "storage_unavailable"
+
+
+@dataclass(frozen=True)
+class AvatarUpload:
+    method: str
+    url: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+class AvatarRejectedError(Exception):
+    """The image cannot become an avatar; ``reason`` is shown to its owner."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _store_call(action: str, function, /, **kwargs):
+    try:
+        return function(Bucket=settings.AWS_STORAGE_BUCKET_NAME, **kwargs)
+    except botocore.exceptions.ClientError as exc:
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status == 404 or exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            raise FileNotFoundError(kwargs.get("Key")) from exc
+        raise AvatarStoreError(f"Object storage failed to {action}; try again shortly.") from exc
+    except (botocore.exceptions.BotoCoreError, OSError) as exc:
+        raise AvatarStoreError(f"Object storage failed to {action}; try again shortly.") from exc
+
+
+# --- URLs (reads) ---------------------------------------------------------------------
+
+
+def avatar_urls(user: User) -> dict[str, str | None]:
+    """``avatar_url`` and ``avatar_thumbnail_url`` (null until an avatar is ready)."""
+    return {
+        "avatar_url": media_urls.media_url(user.avatar_key),
+        "avatar_thumbnail_url": media_urls.media_url(user.avatar_thumbnail_key),
+    }
+
+
+# --- Upload ---------------------------------------------------------------------------
+
+
+def avatar_create_upload(*, user: User, content_type: str, size_bytes: int) -> AvatarUpload:
+    content_type = (content_type or "").split(";", 1)[0].strip().lower()
+    allowed = settings.AVATAR_ALLOWED_CONTENT_TYPES
+    if content_type not in allowed:
+        raise ApplicationError(
+            f"Unsupported image type; use one of {', '.join(allowed)}.",
+            code="unsupported_content_type",
+            fields={"content_type": [f"One of {', '.join(allowed)}."]},
+        )
+    limit = settings.AVATAR_MAX_UPLOAD_BYTES
+    if not 0 < size_bytes <= limit:
+        raise ApplicationError(
+            f"size_bytes must be the file's size, at most {limit} bytes.",
+            code="upload_too_large" if size_bytes > limit else "invalid_size",
+            fields={"size_bytes": [f"Between 1 and {limit}."]},
+        )
+    key = UPLOAD_KEY.format(user_id=user.pk, upload_id=uuid.uuid4().hex)
+    expires_in = settings.AVATAR_UPLOAD_URL_EXPIRY_SECONDS
+    try:
+        url = s3_client().generate_presigned_url(
+            "put_object",
+            Params={
+                "Bucket": settings.AWS_STORAGE_BUCKET_NAME,
+                "Key": key,
+                "ContentType": content_type,
+                "ContentLength": size_bytes,
+            },
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+        )
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AvatarStoreError("Object storage failed to sign an upload; try again shortly.") from exc
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.avatar_upload_key = key
+        locked.avatar_upload_content_type = content_type
+        locked.avatar_upload_size_bytes = size_bytes
+        locked.avatar_status = AvatarStatus.AWAITING_UPLOAD
+        locked.avatar_failure_reason = ""
+        locked.save(update_fields=_UPLOAD_FIELDS)
+    return AvatarUpload(
+        method="PUT",
+        url=url,
+        headers={"Content-Type": content_type},
+        expires_at=timezone.now() + timedelta(seconds=expires_in),
+    )
+
+
+_UPLOAD_FIELDS = [
+    "avatar_upload_key", "avatar_upload_content_type", "avatar_upload_size_bytes", "avatar_status",
+    "avatar_failure_reason",
+]  # fmt: skip
+
+
+def avatar_complete_upload(*, user: User) -> User:
+    """Check the uploaded object and hand it to the worker (idempotent while processing)."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.avatar_status == AvatarStatus.PROCESSING:
+            return locked
+        if locked.avatar_status != AvatarStatus.AWAITING_UPLOAD or not locked.avatar_upload_key:
+            raise ConflictError("No avatar upload is waiting; start one first.", code="no_avatar_upload")
+        key = locked.avatar_upload_key
+    try:
+        head = _store_call("read an object", s3_client().head_object, Key=key)
+    except FileNotFoundError as exc:
+        raise ConflictError(
+            "The image has not arrived yet; PUT it to the upload URL first.", code="upload_missing"
+        ) from exc
+    problems: dict[str, list[str]] = {}
+    if int(head["ContentLength"]) != locked.avatar_upload_size_bytes:
+        problems["size_bytes"] = [
+            f"Declared {locked.avatar_upload_size_bytes} bytes, received {head['ContentLength']}."
+        ]
+    received_type = head.get("ContentType", "").split(";", 1)[0].strip().lower()
+    if received_type != locked.avatar_upload_content_type:
+        problems["content_type"] = [
+            f"Declared {locked.avatar_upload_content_type}, received {received_type or 'none'}."
+        ]
+    if problems:
+        _store_call("delete an object", s3_client().delete_object, Key=key)
+        raise ApplicationError(
+            "The uploaded file does not match what was declared; upload it again.",
+            code="upload_mismatch",
+            fields=problems,
+        )
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.avatar_upload_key != key or locked.avatar_status != AvatarStatus.AWAITING_UPLOAD:
+            return locked  # a newer upload or a concurrent complete won
+        locked.avatar_status = AvatarStatus.PROCESSING
+        locked.save(update_fields=["avatar_status"])
+        enqueue_on_commit("accounts.tasks.avatar_process", locked.pk, key)
+    return locked
+
+
+# --- Processing (worker) --------------------------------------------------------------
+
+
+def _square_jpegs(data: bytes) -> dict[str, bytes]:
+    """Decode, check and resize ``data``; ``AvatarRejectedError`` for anything unusable."""
+    limit = settings.AVATAR_MAX_DIMENSION
+    try:
+        # Only these decoders may look at the bytes (no GIF, TIFF, EPS... attack surface).
+        with Image.open(io.BytesIO(data), formats=sorted(DECODED_FORMATS)) as image:
+            width, height = image.size
+            if width > limit or height > limit:
+                raise AvatarRejectedError(f"The image is {width}x{height}; at most {limit}x{limit} is accepted.")
+            image.load()  # the real decode: truncated or corrupt data fails here
+            image = ImageOps.exif_transpose(image)
+            pixels = image.convert("RGB")
+    except AvatarRejectedError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise AvatarRejectedError("The file is not a JPEG, PNG or WebP image.") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise AvatarRejectedError("The file could not be read as an image.") from exc
+    outputs = {}
+    for name, size in settings.AVATAR_SIZES.items():
+        fitted = ImageOps.fit(pixels, (size, size), method=Image.Resampling.LANCZOS)
+        # A new image from the pixels alone: no EXIF, GPS, ICC or comments survive.
+        clean = Image.new("RGB", fitted.size)
+        clean.paste(fitted)
+        buffer = io.BytesIO()
+        clean.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        outputs[name] = buffer.getvalue()
+    return outputs
+
+
+def avatar_process(*, user_id: int, upload_key: str) -> str:
+    """Turn an uploaded image into the user's avatar; returns "ready", "failed" or "stale".
+
+    Idempotent: an upload that is no longer the user's pending one is only deleted.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        current = user is not None and user.avatar_upload_key == upload_key
+        if current and user.avatar_status != AvatarStatus.PROCESSING:
+            return user.avatar_status
+    if not current:
+        _delete_quietly(upload_key)
+        return "stale"
+    try:
+        head = _store_call("read an object", s3_client().head_object, Key=upload_key)
+        if int(head["ContentLength"]) > settings.AVATAR_MAX_UPLOAD_BYTES:
+            raise AvatarRejectedError("The image is too large.")
+        data = _store_call("read an object", s3_client().get_object, Key=upload_key)["Body"].read()
+        outputs = _square_jpegs(data)
+    except FileNotFoundError:
+        return _finish(user_id, upload_key, reason="The uploaded image is gone; please upload it again.")
+    except AvatarRejectedError as exc:
+        return _finish(user_id, upload_key, reason=exc.reason)
+    upload_id = upload_key.rsplit("/", 1)[1]
+    keys = {}
+    for name, body in outputs.items():
+        key = SIZE_KEY.format(user_id=user_id, upload_id=upload_id, size=settings.AVATAR_SIZES[name])
+        _store_call(
+            "upload an object",
+            s3_client().put_object,
+            Key=key,
+            Body=body,
+            ContentType="image/jpeg",
+            CacheControl="public, max-age=31536000, immutable",
+        )
+        keys[name] = key
+    return _finish(user_id, upload_key, keys=keys)
+
+
+def _finish(user_id: int, upload_key: str, *, keys: dict[str, str] | None = None, reason: str = "") -> str:
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None or user.avatar_upload_key != upload_key:
+            outcome = "stale"
+        elif keys is not None:
+            user.avatar_key = keys["avatar"]
+            user.avatar_thumbnail_key = keys["thumbnail"]
+            user.avatar_status = AvatarStatus.READY
+            user.avatar_failure_reason = ""
+            outcome = "ready"
+        else:
+            logger.info("avatar of user %s rejected: %s", user_id, reason)
+            user.avatar_status = AvatarStatus.FAILED
+            user.avatar_failure_reason = reason[:300]
+            outcome = "failed"
+        if user is not None and outcome != "stale":
+            user.avatar_upload_key = ""
+            user.save(
+                update_fields=[
+                    "avatar_key", "avatar_thumbnail_key", "avatar_status", "avatar_failure_reason",
+                    "avatar_upload_key",
+                ]
+            )  # fmt: skip
+    _delete_quietly(upload_key)
+    return outcome
+
+
+def _delete_quietly(key: str) -> None:
+    try:
+        _store_call("delete an object", s3_client().delete_object, Key=key)
+    except (AvatarStoreError, FileNotFoundError):
+        logger.warning("could not delete avatar upload %s", key)

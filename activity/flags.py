@@ -1,0 +1,154 @@
+"""The viewer's like/favorite/follow flags kept in the cache Redis, so a feed page reads them
+in the same script call as its entries and cards (no SQL on a warm page).
+
+One hash per user, ``VIEWER_FLAGS_KEY`` (a single key: LRU eviction takes all of it or
+nothing, so a present hash is never a partial one). Fields:
+
+``built``            present: the hash holds every like, favorite and follow of the user
+``lease``            a rebuild in progress (its token)
+``l:<video id>``     the user likes the video
+``f:<video id>``     the user favorited the video
+``u:<user id>``      the user follows that creator
+
+Correctness: a reader trusts the hash only when ``built`` is there; otherwise it reads
+SQL (``activity.selectors.viewer_flags``) and rebuilds. Writes (``flags_record``) change
+the field after their transaction commits, only in a built hash, and drop any ``lease``:
+a rebuild that read the database before that commit then refuses to mark its hash built
+(``REBUILD_FINISH`` checks its token), so a rebuild racing a write never leaves a wrong
+flag behind. The only gap is a process dying between a commit and its Redis write: the
+hash then stays stale until it expires (``FEED_INACTIVE_DAYS`` after its build) or is
+evicted.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django_redis import get_redis_connection
+
+from activity.models import Favorite, Follow, Like
+from tiktok import db_router
+from tiktok.keys import VIEWER_FLAGS_KEY
+
+logger = logging.getLogger(__name__)
+
+LIKED, FAVORITED, FOLLOWING = "l:", "f:", "u:"
+REBUILD_BATCH = 5000  # fields per HSET while rebuilding
+
+# Change one field of a built hash and cancel any rebuild in progress. KEYS: hash;
+# ARGV: field, "1" (set) or "0" (delete).
+RECORD = """
+if redis.call('HEXISTS', KEYS[1], 'built') == 1 then
+  if ARGV[2] == '1' then redis.call('HSET', KEYS[1], ARGV[1], '1') else redis.call('HDEL', KEYS[1], ARGV[1]) end
+end
+redis.call('HDEL', KEYS[1], 'lease')
+return 1
+"""
+
+# Start a rebuild: a fresh hash holding only the lease. KEYS: hash; ARGV: token, seconds.
+REBUILD_START = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'lease', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# Add fields while the lease is still ours; on the last batch mark the hash built.
+# KEYS: hash; ARGV: token, ttl, last ("1"/"0"), fields...
+REBUILD_ADD = """
+if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return 0 end
+for i = 4, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], '1') end
+if ARGV[3] == '1' then
+  redis.call('HDEL', KEYS[1], 'lease')
+  redis.call('HSET', KEYS[1], 'built', '1')
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+"""
+
+
+def _client():
+    return get_redis_connection("default")
+
+
+def flags_key(user_id: int) -> str:
+    return VIEWER_FLAGS_KEY.format(user_id=user_id)
+
+
+def flags_key_template() -> str:
+    """The key with ``<id>`` for the user id (the feed's page script fills it in)."""
+    return VIEWER_FLAGS_KEY.format(user_id="<id>")
+
+
+def flags_ttl_seconds() -> int:
+    return settings.FEED_INACTIVE_DAYS * 86400
+
+
+def _run(source: str, *, keys: list[str], args: list) -> int:
+    return int(_client().register_script(source)(keys=keys, args=args))
+
+
+def flags_record(*, user_id: int, field: str, value: bool) -> None:
+    """After the surrounding transaction commits: set or clear one flag of ``user_id``."""
+
+    def write() -> None:
+        try:
+            _run(RECORD, keys=[flags_key(user_id)], args=[field, "1" if value else "0"])
+        except Exception:  # noqa: BLE001 - then drop the hash: a reader rebuilds it from SQL
+            logger.warning("could not record a flag of user %s; dropping their flags", user_id)
+            try:
+                _client().delete(flags_key(user_id))
+            except Exception:  # noqa: BLE001 - cache Redis down: its restart empties it anyway
+                logger.warning("could not drop the flags of user %s", user_id)
+
+    transaction.on_commit(write, using=db_router.PRIMARY)
+
+
+def flags_rebuild(*, user_id: int) -> bool:
+    """Load every like, favorite and follow of ``user_id`` into their hash (from the
+    primary: a replica may not have a write the user just made). False if a write
+    raced the rebuild or the primary is down (the hash is then left unbuilt; the next
+    read tries again)."""
+    if not db_router.primary_available():
+        # During a primary outage a replica may lack the user's newest writes: build no
+        # hash from it (this page's flags come from SQL where everyone reads).
+        return False
+    token = secrets.token_hex(8)
+    key = flags_key(user_id)
+    _run(REBUILD_START, keys=[key], args=[token, 60])
+    with db_router.use_primary():
+        fields = [LIKED + str(v) for v in Like.objects.filter(user_id=user_id).values_list("video_id", flat=True)]
+        fields += [
+            FAVORITED + str(v) for v in Favorite.objects.filter(user_id=user_id).values_list("video_id", flat=True)
+        ]
+        fields += [
+            FOLLOWING + str(u) for u in Follow.objects.filter(follower_id=user_id).values_list("followee_id", flat=True)
+        ]
+    batches = [fields[start : start + REBUILD_BATCH] for start in range(0, len(fields), REBUILD_BATCH)] or [[]]
+    for index, batch in enumerate(batches):
+        last = "1" if index == len(batches) - 1 else "0"
+        if not _run(REBUILD_ADD, keys=[key], args=[token, flags_ttl_seconds(), last, *batch]):
+            return False
+    return True
+
+
+def _viewer_json(liked: bool, favorited: bool, following: bool) -> bytes:
+    """The card's ``viewer`` member as JSON, keys in the order the API has always used."""
+    values = tuple(b"true" if flag else b"false" for flag in (liked, favorited, following))
+    return b'{"liked":%s,"favorited":%s,"following":%s}' % values
+
+
+VIEWER_JSON = {
+    f"{int(liked)}{int(favorited)}{int(following)}": _viewer_json(liked, favorited, following)
+    for liked in (False, True)
+    for favorited in (False, True)
+    for following in (False, True)
+}
+
+
+def viewer_json(flags: dict) -> bytes:
+    """``{"liked", "favorited", "following"}`` (``selectors.viewer_flags``) as JSON bytes."""
+    return _viewer_json(flags["liked"], flags["favorited"], flags["following"])

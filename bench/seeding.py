@@ -1,0 +1,80 @@
+"""Helpers of ``manage.py seed_bench``: progress lines, COPY text encoding, column lists
+and the power-law exponent of the follow graph."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+
+from django.core.management.base import CommandError
+
+
+class Progress:
+    """One progress line, rewritten in place."""
+
+    def __init__(self, label: str, total: int, stream):
+        self.label, self.total, self.stream = label, total, stream
+        self.started = self.printed = time.monotonic()
+        self.done = 0
+        self.tty = stream.isatty()
+
+    def add(self, count: int) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self.printed >= (0.5 if self.tty else 10.0):
+            self.printed = now
+            self._print(end="\r" if self.tty else "\n")
+
+    def finish(self) -> float:
+        elapsed = time.monotonic() - self.started
+        self._print(end="\n")
+        return elapsed
+
+    def _print(self, *, end: str) -> None:
+        percent = 100.0 * self.done / self.total if self.total else 100.0
+        elapsed = time.monotonic() - self.started
+        self.stream.write(f"  {self.label:<10} {self.done:>12,}/{self.total:,} ({percent:5.1f}%) {elapsed:7.1f} s{end}")
+        self.stream.flush()
+
+
+def copy_text(value) -> str:
+    """A constant in COPY text format."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def columns_of(model, generated: list[str]) -> tuple[list[str], str]:
+    """Columns to COPY: ``generated`` ones first, then every other column as a constant.
+
+    Columns added to the models later get their Python default, so a new nullable or
+    defaulted field does not break the loader.
+    """
+    constants = []
+    names = []
+    for field in model._meta.concrete_fields:
+        if field.column in generated:
+            continue
+        default = field.get_default()
+        if default is None and not field.null:
+            raise CommandError(f"{model.__name__}.{field.name} has no default: teach seed_bench to fill it.")
+        names.append(field.column)
+        constants.append(copy_text(default))
+    return generated + names, "".join("\t" + value for value in constants)
+
+
+def power_law_alpha(count: int, weight_sum: float) -> float:
+    """``alpha`` such that ``sum(r ** -alpha for r in 1..count)`` equals ``weight_sum``."""
+    low, high = 0.0, 3.0
+    for _ in range(50):
+        alpha = (low + high) / 2
+        total = sum(rank**-alpha for rank in range(1, count + 1))
+        low, high = (alpha, high) if total > weight_sum else (low, alpha)
+    return (low + high) / 2

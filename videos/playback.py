@@ -1,0 +1,133 @@
+"""Direct-mode playback (no CDN): HLS playlists served by the API, every child authorised.
+
+The bucket is private and a player drops a presigned master's query string when it
+resolves relative URIs, so without a CDN the API serves the playlists itself:
+
+- ``GET /api/v1/videos/<id>/playback/master.m3u8``: the master, whose variant URIs are
+  ``<rendition>/index.m3u8`` relative to it, i.e. the endpoint below;
+- ``GET /api/v1/videos/<id>/playback/<rendition>/index.m3u8``: the variant, with every
+  segment URI replaced by a presigned GET (``VIDEO_PLAYBACK_URL_EXPIRY_SECONDS``).
+
+Readable by whoever may read the card of a public video (anyone); nothing for a video
+taken down, deleted or unfinished. With a CDN, ``hls_url`` points at the CDN instead.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.views import APIView
+
+from tiktok import media_urls
+from tiktok.exceptions import NotFoundError
+from videos import store
+from videos.selectors import video_get_public
+
+PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
+VARIANT_NAME = "index.m3u8"
+# Players reload the master rarely; a short private cache keeps the presigned URLs fresh.
+CACHE_CONTROL = "private, max-age=60"
+
+
+def _uri_lines(text: str, rewrite) -> str:
+    """``text`` with each URI line (not blank, not a ``#`` tag) passed through ``rewrite``."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        lines.append(rewrite(stripped) if stripped and not stripped.startswith("#") else line)
+    return "\n".join(lines) + "\n"
+
+
+def _read_playlist(key: str) -> str:
+    try:
+        return store.read_bytes(key).decode()
+    except store.ObjectMissingError as exc:
+        raise NotFoundError("No such video.") from exc
+
+
+def master_playlist(*, video_id) -> str:
+    """The master playlist with variant URIs relative to this endpoint."""
+    video = video_get_public(video_id=video_id)
+    names = {posixpath.basename(posixpath.dirname(item["playlist_key"])): item for item in video.renditions}
+    base = posixpath.dirname(video.hls_master_key)
+
+    def rewrite(uri: str) -> str:
+        name = posixpath.dirname(posixpath.normpath(posixpath.join(base, uri))).rsplit("/", 1)[-1]
+        if name not in names:
+            raise NotFoundError("No such video.")  # a master that lists what the row does not
+        return f"{name}/{VARIANT_NAME}"
+
+    return _uri_lines(_read_playlist(video.hls_master_key), rewrite)
+
+
+def variant_playlist(*, video_id, rendition: str) -> str:
+    """A variant playlist whose every segment URI is presigned."""
+    video = video_get_public(video_id=video_id)
+    found = [item for item in video.renditions if item["playlist_key"].endswith(f"/{rendition}/{VARIANT_NAME}")]
+    if not found:
+        raise NotFoundError("No such rendition.")
+    key = found[0]["playlist_key"]
+    base = posixpath.dirname(key)
+    prefix = store.processed_prefix(video_id=video.id)
+
+    def rewrite(uri: str) -> str:
+        child = posixpath.normpath(posixpath.join(base, uri))
+        if not child.startswith(prefix):
+            raise NotFoundError("No such rendition.")
+        return media_urls.presigned_get(child)
+
+    return _uri_lines(_read_playlist(key), rewrite)
+
+
+class PlaylistRenderer(BaseRenderer):
+    """Lets players ask for playlists by type; errors still come in the JSON error shape."""
+
+    media_type = PLAYLIST_CONTENT_TYPE
+    format = "m3u8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data.encode() if isinstance(data, str) else json.dumps(data).encode()
+
+
+def _playlist_response(body: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=PLAYLIST_CONTENT_TYPE)
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+class PlaybackMasterApi(APIView):
+    """HLS master playlist of a public video (direct mode: the store has no CDN)."""
+
+    authentication_classes: list = []  # public videos only: players send no credentials
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, PlaylistRenderer]
+
+    @extend_schema(
+        operation_id="video_playback_master",
+        responses={(200, PLAYLIST_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.STR)},
+        auth=[],
+    )
+    def get(self, request, video_id: str):
+        return _playlist_response(master_playlist(video_id=video_id))
+
+
+class PlaybackVariantApi(APIView):
+    """HLS variant playlist of a public video with every segment URI presigned."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, PlaylistRenderer]
+
+    @extend_schema(
+        operation_id="video_playback_variant",
+        responses={(200, PLAYLIST_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.STR)},
+        auth=[],
+    )
+    def get(self, request, video_id: str, rendition: str):
+        return _playlist_response(variant_playlist(video_id=video_id, rendition=rendition))
