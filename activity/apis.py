@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get_by_username
 from accounts.serializers import ProfileOutput, profile_data
-from activity import selectors, services
+from activity import relations, selectors, services
 from activity.serializers import (
     ActivityVideoPageOutput,
     CommentOutput,
@@ -22,6 +22,7 @@ from activity.serializers import (
     FollowUserPageOutput,
     LikeStateOutput,
 )
+from tiktok.exceptions import NotFoundError
 from tiktok.pagination import page_limit
 from tiktok.throttles import WriteThrottle
 from videos import selectors as video_selectors
@@ -69,7 +70,7 @@ class FollowersApi(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: FollowUserPageOutput})
     def get(self, request, username: str):
-        user = user_get_by_username(username=username)
+        user = relations.user_get_visible(username=username, viewer=request.user)
         page = selectors.followers_page(user=user, viewer=request.user, **_page(request))
         return Response(FollowUserPageOutput(page).data)
 
@@ -79,7 +80,7 @@ class FollowingApi(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: FollowUserPageOutput})
     def get(self, request, username: str):
-        user = user_get_by_username(username=username)
+        user = relations.user_get_visible(username=username, viewer=request.user)
         page = selectors.following_page(user=user, viewer=request.user, **_page(request))
         return Response(FollowUserPageOutput(page).data)
 
@@ -165,8 +166,10 @@ class VideoCommentsApi(APIView):
     )
     def get(self, request, video_id: str):
         video = video_get_public(video_id=video_id)
+        if video.owner_id in relations.viewer_blocked_ids(request.user):
+            raise NotFoundError("No such video.")
         page = selectors.comments_page(
-            video=video, order=request.query_params.get("order") or "newest", **_page(request)
+            video=video, order=request.query_params.get("order") or "newest", viewer=request.user, **_page(request)
         )
         return Response(CommentPageOutput(page).data)
 
@@ -202,7 +205,7 @@ class UserDetailApi(APIView):
 
     @extend_schema(responses={200: ProfileOutput})
     def get(self, request, username: str):
-        user = user_get_by_username(username=username)
+        user = relations.user_get_visible(username=username, viewer=request.user)
         viewer_following = None
         if request.user.is_authenticated:
             viewer_following = user.pk in selectors.following_ids(follower=request.user, user_ids=[user.pk])
@@ -259,6 +262,7 @@ class UserVideoListApi(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: VideoCardPageOutput}, auth=[{"BearerAuth": []}, {}])
     def get(self, request, username: str):
+        relations.user_get_visible(username=username, viewer=request.user)
         page = video_selectors.video_list_public_for_user(
             username=username,
             cursor=request.query_params.get("cursor"),

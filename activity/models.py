@@ -92,3 +92,103 @@ class View(models.Model):
 
     def __str__(self) -> str:
         return f"{self.viewer_id} viewed {self.video_id}"
+
+
+# --- Blocks, mutes and notifications (``activity.relations``, ``activity.notifications``) ---
+
+
+class Block(models.Model):
+    """``blocker`` blocked ``blocked``: no follows either way, no interaction, no sight."""
+
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_unique"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="block_not_self"),
+        ]
+        indexes = [
+            models.Index(fields=["blocked", "blocker"], name="block_blocked_blocker"),
+            models.Index(fields=["blocker", "-created_at", "-id"], name="block_blocker_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class Mute(models.Model):
+    """``muter`` muted ``muted``: their videos and notifications vanish for the muter only."""
+
+    muter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_made")
+    muted = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_received")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["muter", "muted"], name="mute_unique"),
+            models.CheckConstraint(condition=~models.Q(muter=models.F("muted")), name="mute_not_self"),
+        ]
+        indexes = [
+            models.Index(fields=["muted", "muter"], name="mute_muted_muter"),
+            models.Index(fields=["muter", "-created_at", "-id"], name="mute_muter_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muter_id} mutes {self.muted_id}"
+
+
+class NotificationKind(models.TextChoices):
+    FOLLOW = "follow", "Follow"
+    LIKE = "like", "Like"
+    COMMENT = "comment", "Comment"
+    MENTION = "mention", "Mention"
+
+
+class Notification(models.Model):
+    """One inbox item: every actor of one (recipient, kind, target, time window).
+
+    ``group_key`` names that aggregate (e.g. ``like:<video>:<window>``); the unique
+    constraint on (recipient, group_key) makes a redelivered task find the same item.
+    ``actor_count`` is exact (kept under the row lock with the actor rows).
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    group_key = models.CharField(max_length=120)
+    video = models.ForeignKey("videos.Video", on_delete=models.CASCADE, null=True, related_name="+")
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, related_name="+")
+    actor_count = models.PositiveIntegerField(default=0)
+    read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["recipient", "group_key"], name="notification_group_unique")]
+        indexes = [
+            models.Index(fields=["recipient", "-id"], name="notification_recipient_id"),
+            models.Index(fields=["recipient"], condition=models.Q(read=False), name="notification_recipient_unread"),
+            models.Index(fields=["created_at"], name="notification_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}: {self.group_key}"
+
+
+class NotificationActor(models.Model):
+    """One actor of an aggregated notification (at most once: unique constraint)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="actor_rows")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notification", "actor"], name="notification_actor_unique")]
+        indexes = [
+            models.Index(fields=["notification", "-created_at", "-id"], name="notification_actor_recent"),
+            models.Index(fields=["actor"], name="notification_actor_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} in notification {self.notification_id}"

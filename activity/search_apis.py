@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import search as account_search
-from activity import selectors
+from activity import relations, selectors
 from tiktok import cursors
 from tiktok.exceptions import ApplicationError
 from tiktok.pagination import Page, page_limit
@@ -148,6 +148,8 @@ class SearchApi(APIView):
     @staticmethod
     def _users(rows: list[dict], *, viewer) -> list[dict]:
         signed_in = viewer is not None and viewer.is_authenticated
+        blocked = relations.viewer_blocked_ids(viewer)  # a page may be shorter; it never leaks
+        rows = [row for row in rows if row["id"] not in blocked]
         followed = selectors.following_ids(follower=viewer, user_ids=[row["id"] for row in rows])
         return [
             {

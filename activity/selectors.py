@@ -12,9 +12,10 @@ from datetime import datetime
 
 from django.db import connections
 
+from activity import relations
 from activity.models import Comment, CommentState, Favorite, Follow, Like, View
 from tiktok import db_router
-from tiktok.exceptions import ApplicationError
+from tiktok.exceptions import ApplicationError, NotFoundError
 from tiktok.pagination import Page, keyset_page
 from videos import selectors as video_selectors
 from videos.models import public_video_q
@@ -67,25 +68,57 @@ def viewer_flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
 # --- Video cards with the viewer's flags ----------------------------------------------
 
 
-def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
-    """Cards for ``video_ids`` in order (``videos.selectors.video_cards``) with the viewer's flags."""
-    return video_selectors.video_cards(video_ids=video_ids, viewer=viewer, viewer_flags=viewer_flags)
+def _flags_dropping(hidden: frozenset[int], dropped: set[str]):
+    """``viewer_flags`` that also notes the videos of ``hidden`` owners (it is given every
+    card's owner: the filter costs no query)."""
+
+    def flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
+        dropped.update(video_id for video_id, owner_id in video_owner_ids.items() if owner_id in hidden)
+        return viewer_flags(viewer=viewer, video_owner_ids=video_owner_ids)
+
+    return flags
+
+
+def video_cards(*, video_ids: Iterable, viewer=None, hidden: frozenset[int] | None = None) -> list[dict]:
+    """Cards for ``video_ids`` in order (``videos.selectors.video_cards``) with the viewer's
+    flags, without the videos of users the viewer blocked, muted or is blocked by
+    (``hidden``: ``activity.relations.hidden_user_ids``, looked up when not given)."""
+    hidden = relations.viewer_hidden_ids(viewer) if hidden is None else hidden
+    dropped: set[str] = set()
+    cards = video_selectors.video_cards(
+        video_ids=video_ids, viewer=viewer, viewer_flags=_flags_dropping(hidden, dropped)
+    )
+    return [card for card in cards if card["id"] not in dropped] if dropped else cards
 
 
 def video_cards_for_videos(*, videos: Iterable, viewer=None) -> list[dict]:
-    return video_selectors.video_cards_for_videos(videos=videos, viewer=viewer, viewer_flags=viewer_flags)
+    """Cards for loaded videos, without those of users hidden from the viewer."""
+    dropped: set[str] = set()
+    flags = _flags_dropping(relations.viewer_hidden_ids(viewer), dropped)
+    cards = video_selectors.video_cards_for_videos(videos=videos, viewer=viewer, viewer_flags=flags)
+    return [card for card in cards if card["id"] not in dropped] if dropped else cards
 
 
 def video_card(*, video_id, viewer=None) -> dict:
-    """One card the viewer may see, with their flags, or ``NotFoundError``."""
-    return video_selectors.video_card(video_id=video_id, viewer=viewer, viewer_flags=viewer_flags)
+    """One card the viewer may see, with their flags, or ``NotFoundError`` (also when the
+    viewer and the creator blocked each other, either way)."""
+    dropped: set[str] = set()
+    flags = _flags_dropping(relations.viewer_blocked_ids(viewer), dropped)
+    card = video_selectors.video_card(video_id=video_id, viewer=viewer, viewer_flags=flags)
+    if dropped:
+        raise NotFoundError("No such video.")
+    return card
 
 
 # --- Follow lists ---------------------------------------------------------------------
 
 
 def _follow_page(*, queryset, other: str, viewer, cursor: str | None, limit: int) -> Page:
-    """A page of follows shown as the users on the ``other`` side of each follow."""
+    """A page of follows shown as the users on the ``other`` side of each follow (never a
+    user the viewer blocked or is blocked by)."""
+    blocked = relations.viewer_blocked_ids(viewer)
+    if blocked:
+        queryset = queryset.exclude(**{f"{other}_id__in": blocked})
     page = keyset_page(
         queryset.filter(**{f"{other}__is_active": True, f"{other}__suspended_at__isnull": True}).select_related(other),
         cursor=cursor,
@@ -125,13 +158,17 @@ def following_page(*, user, viewer, cursor: str | None, limit: int) -> Page:
 COMMENT_ORDERS = ("newest", "oldest")
 
 
-def comments_page(*, video, order: str = "newest", cursor: str | None, limit: int) -> Page:
-    """Visible comments of ``video`` (a public video) with their authors, one query."""
+def comments_page(*, video, order: str = "newest", cursor: str | None, limit: int, viewer=None) -> Page:
+    """Visible comments of ``video`` (a public video) with their authors, one query;
+    without those of users the viewer blocked, muted or is blocked by."""
     if order not in COMMENT_ORDERS:
         raise ApplicationError("order must be 'newest' or 'oldest'.", fields={"order": ["newest or oldest."]})
     queryset = Comment.objects.filter(
         video=video, state=CommentState.VISIBLE, author__suspended_at__isnull=True
     ).select_related("author")
+    hidden = relations.viewer_hidden_ids(viewer)
+    if hidden:
+        queryset = queryset.exclude(author_id__in=hidden)
     return keyset_page(queryset, cursor=cursor, limit=limit, descending=order == "newest")
 
 

@@ -1,4 +1,4 @@
-"""Writes for activity: follows, likes, favorites, comments, views.
+"""Writes for activity: follows, likes, favorites, comments, views, blocks and mutes.
 
 Every relation write is idempotent: a unique constraint plus ``INSERT ... ON CONFLICT
 DO NOTHING`` make a repeated request a no-op, and only a real change (a row inserted
@@ -20,9 +20,10 @@ from django.utils import timezone
 from django_redis import get_redis_connection
 
 from accounts.models import User
+from activity import notifications, relations
 from activity.counters import counter_add
 from activity.flags import FAVORITED, FOLLOWING, LIKED, flags_record
-from activity.models import Comment, CommentState, Favorite, Follow, Like, View
+from activity.models import Block, Comment, CommentState, Favorite, Follow, Like, Mute, View
 from tiktok.db_router import PRIMARY
 from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from tiktok.keys import VIEW_DEDUPE_KEY
@@ -53,9 +54,14 @@ def _insert_ignoring_conflict(model: type[Model], **values) -> bool:
         return cursor.fetchone() is not None
 
 
-def _public_video(video_id) -> Video:
-    """The ready, visible video or ``NotFoundError`` (on the primary inside a transaction)."""
-    return video_get_public(video_id=video_id)
+def _public_video(video_id, *, user: User | None = None) -> Video:
+    """The ready, visible video or ``NotFoundError`` (on the primary inside a transaction);
+    with ``user``, also ``NotFoundError`` when the user and the video's owner blocked
+    each other (either way)."""
+    video = video_get_public(video_id=video_id)
+    if user is not None and relations.blocked_between(user_id=user.pk, other_id=video.owner_id):
+        raise NotFoundError("No such video.")
+    return video
 
 
 # --- Follows --------------------------------------------------------------------------
@@ -67,6 +73,10 @@ def follow_create(*, follower: User, followee: User) -> bool:
         raise ApplicationError("You cannot follow yourself.", code="cannot_follow_self")
     if followee.suspended_at is not None or not followee.is_active:
         raise NotFoundError("No such user.")
+    if relations.blocked_between(user_id=follower.pk, other_id=followee.pk):
+        if relations.has_blocked(blocker_id=followee.pk, blocked_id=follower.pk):
+            raise NotFoundError("No such user.")
+        raise ApplicationError("You blocked this user; unblock them first.", code="user_blocked")
     with transaction.atomic(using=PRIMARY):
         created = _insert_ignoring_conflict(Follow, follower_id=follower.pk, followee_id=followee.pk)
         if created:
@@ -74,6 +84,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
             counter_add(entity="user", object_id=follower.pk, counter="following", delta=1)
             flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=True)
             enqueue_on_commit("feed.tasks.merge_creator_into_feed", follower.pk, followee.pk)
+            enqueue_on_commit("activity.tasks.notification_sync_follow", follower.pk, followee.pk)
     return created
 
 
@@ -86,6 +97,7 @@ def follow_delete(*, follower: User, followee: User) -> bool:
             counter_add(entity="user", object_id=follower.pk, counter="following", delta=-1)
             flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=False)
             enqueue_on_commit("feed.tasks.remove_creator_from_feed", follower.pk, followee.pk)
+            enqueue_on_commit("activity.tasks.notification_sync_follow", follower.pk, followee.pk)
     return bool(deleted)
 
 
@@ -98,11 +110,13 @@ RELATION_FLAGS = {"likes": LIKED, "favorites": FAVORITED}
 
 def _video_relation_create(*, model: type[Model], counter: str, user: User, video_id) -> bool:
     with transaction.atomic(using=PRIMARY):
-        video = _public_video(video_id)
+        video = _public_video(video_id, user=user)
         created = _insert_ignoring_conflict(model, user_id=user.pk, video_id=video.pk)
         if created:
             counter_add(entity="video", object_id=video.pk, counter=counter, delta=1)
             flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(video.pk), value=True)
+            if model is Like:
+                enqueue_on_commit("activity.tasks.notification_sync_like", user.pk, str(video.pk))
     return created
 
 
@@ -113,6 +127,8 @@ def _video_relation_delete(*, model: type[Model], counter: str, user: User, vide
         if deleted:
             counter_add(entity="video", object_id=video.pk, counter=counter, delta=-1)
             flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(video.pk), value=False)
+            if model is Like:
+                enqueue_on_commit("activity.tasks.notification_sync_like", user.pk, str(video.pk))
     return bool(deleted)
 
 
@@ -150,9 +166,10 @@ def comment_create(*, author: User, video_id, text: str) -> Comment:
             fields={"text": [f"Ensure this field has no more than {settings.COMMENT_MAX_LENGTH} characters."]},
         )
     with transaction.atomic(using=PRIMARY):
-        video = _public_video(video_id)
+        video = _public_video(video_id, user=author)
         comment = Comment.objects.create(video=video, author=author, text=text)
         counter_add(entity="video", object_id=video.pk, counter="comments", delta=1)
+        enqueue_on_commit("activity.tasks.notification_sync_comment", comment.pk)
     comment.author = author
     return comment
 
@@ -206,3 +223,65 @@ def view_record(*, viewer: User, video_id, watched_ms: int) -> ViewResult:
         View.objects.create(viewer_id=viewer.pk, video_id=video.pk, watched_ms=watched_ms)
         counter_add(entity="video", object_id=video.pk, counter="views", delta=1)
     return ViewResult(video_id=video.pk, recorded=True)
+
+
+# --- Blocks and mutes -------------------------------------------------------------------
+# Reads and the cached "hidden users" set live in ``activity.relations``.
+
+
+def _not_self(actor: User, other: User, verb: str) -> None:
+    if actor.pk == other.pk:
+        raise ApplicationError(f"You cannot {verb} yourself.", code=f"cannot_{verb}_self")
+
+
+def block_create(*, blocker: User, blocked: User) -> bool:
+    """Block: removes the follows both ways and each other's notifications; True if new.
+
+    ``follow_delete`` takes each side's videos out of the other's feed (after commit).
+    """
+    _not_self(blocker, blocked, "block")
+    with transaction.atomic(using=PRIMARY):
+        created = _insert_ignoring_conflict(Block, blocker_id=blocker.pk, blocked_id=blocked.pk)
+        if created:
+            follow_delete(follower=blocker, followee=blocked)
+            follow_delete(follower=blocked, followee=blocker)
+            notifications.notifications_withdraw_between(recipient_id=blocker.pk, actor_id=blocked.pk)
+            notifications.notifications_withdraw_between(recipient_id=blocked.pk, actor_id=blocker.pk)
+            relations.relations_refresh(user_ids=[blocker.pk, blocked.pk])
+    return created
+
+
+def block_delete(*, blocker: User, blocked: User) -> bool:
+    """Unblock (follows are not restored); True if there was a block."""
+    _not_self(blocker, blocked, "block")
+    with transaction.atomic(using=PRIMARY):
+        deleted, _ = Block.objects.filter(blocker_id=blocker.pk, blocked_id=blocked.pk).delete()
+        if deleted:
+            relations.relations_refresh(user_ids=[blocker.pk, blocked.pk])
+    return bool(deleted)
+
+
+def mute_create(*, muter: User, muted: User) -> bool:
+    """Mute: the muted user's videos leave the muter's feed and their notifications the
+    muter's inbox; the muted user notices nothing. True if new."""
+    _not_self(muter, muted, "mute")
+    with transaction.atomic(using=PRIMARY):
+        created = _insert_ignoring_conflict(Mute, muter_id=muter.pk, muted_id=muted.pk)
+        if created:
+            notifications.notifications_withdraw_between(recipient_id=muter.pk, actor_id=muted.pk)
+            relations.relations_refresh(user_ids=[muter.pk])
+            # The feed task re-checks: it removes a creator the follower no longer follows
+            # or has muted (``feed.services.follow_unmerge``).
+            enqueue_on_commit("feed.tasks.remove_creator_from_feed", muter.pk, muted.pk)
+    return created
+
+
+def mute_delete(*, muter: User, muted: User) -> bool:
+    """Unmute: a followed creator's recent videos come back into the feed. True if muted."""
+    _not_self(muter, muted, "mute")
+    with transaction.atomic(using=PRIMARY):
+        deleted, _ = Mute.objects.filter(muter_id=muter.pk, muted_id=muted.pk).delete()
+        if deleted:
+            relations.relations_refresh(user_ids=[muter.pk])
+            enqueue_on_commit("feed.tasks.merge_creator_into_feed", muter.pk, muted.pk)
+    return bool(deleted)

@@ -1,4 +1,4 @@
-"""Activity tasks: counter flush and recount (beat).
+"""Activity tasks: counter flush and recount (beat), notifications.
 
 Each task is idempotent and safe to run twice or concurrently (flush and recount share
 an advisory lock; see ``activity.counters``).
@@ -6,7 +6,7 @@ an advisory lock; see ``activity.counters``).
 
 from celery import shared_task
 
-from activity import counters
+from activity import counters, notifications
 
 
 @shared_task(name="activity.tasks.flush_counters")
@@ -19,3 +19,27 @@ def flush_counters() -> dict:
 def recount_counters() -> dict:
     """Recompute every counter from the relation tables (the repair path)."""
     return counters.counter_recount()
+
+
+# --- Notifications: each re-reads the relation and makes the inbox match it ---------------
+
+
+@shared_task(name="activity.tasks.notification_sync_like")
+def notification_sync_like(user_id: int, video_id: str) -> None:
+    notifications.notification_sync_like(user_id=user_id, video_id=video_id)
+
+
+@shared_task(name="activity.tasks.notification_sync_follow")
+def notification_sync_follow(follower_id: int, followee_id: int) -> None:
+    notifications.notification_sync_follow(follower_id=follower_id, followee_id=followee_id)
+
+
+@shared_task(name="activity.tasks.notification_sync_comment")
+def notification_sync_comment(comment_id: int) -> None:
+    notifications.notification_sync_comment(comment_id=comment_id)
+
+
+@shared_task(name="activity.tasks.notifications_expire")
+def notifications_expire() -> int:
+    """Delete inbox items past their retention (beat)."""
+    return notifications.notifications_expire()

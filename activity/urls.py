@@ -1,6 +1,6 @@
 from django.urls import path
 
-from activity import apis, search_apis
+from activity import apis, notification_apis, relation_apis, search_apis
 
 urlpatterns = [
     path("users/<str:username>", apis.UserDetailApi.as_view(), name="user-detail"),
@@ -17,6 +17,17 @@ urlpatterns = [
     path("comments/<int:comment_id>", apis.CommentDeleteApi.as_view(), name="comment-detail"),
     path("me/likes", apis.MyLikesApi.as_view(), name="me-likes"),
     path("me/favorites", apis.MyFavoritesApi.as_view(), name="me-favorites"),
+    path("users/<str:username>/block", relation_apis.BlockApi.as_view(), name="user-block"),
+    path("users/<str:username>/mute", relation_apis.MuteApi.as_view(), name="user-mute"),
+    path("me/blocks", relation_apis.MyBlocksApi.as_view(), name="me-blocks"),
+    path("me/mutes", relation_apis.MyMutesApi.as_view(), name="me-mutes"),
+    path("notifications", notification_apis.NotificationListApi.as_view(), name="notifications"),
+    path(
+        "notifications/unread-count",
+        notification_apis.NotificationUnreadCountApi.as_view(),
+        name="notifications-unread",
+    ),
+    path("notifications/read", notification_apis.NotificationReadApi.as_view(), name="notifications-read"),
     path("search", search_apis.SearchApi.as_view(), name="search"),
     path("hashtags/<str:tag>", search_apis.HashtagDetailApi.as_view(), name="hashtag-detail"),
     path("hashtags/<str:tag>/videos", search_apis.HashtagVideosApi.as_view(), name="hashtag-videos"),

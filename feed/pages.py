@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from activity import flags
+from activity import flags, relations
 from activity.selectors import video_cards, viewer_flags
 from feed import selectors, services, store, trending_store
 from feed.store import REDIS_ERRORS, Entry
@@ -94,6 +94,9 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
     before = cursor.entry
     items: list[dict | bytes] = []
     fetch = limit * 2 + 5
+    # Blocked (either way) and muted creators: one SMEMBERS per page; their entries are
+    # also taken out of the feed at once by a task, this only covers the race.
+    hidden = relations.hidden_user_ids(viewer_id=user_id)
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
         cards_request = store.CardRequest(
             card_key_template=card_json_key_template(),
@@ -128,7 +131,7 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
             chunk = entries[start : start + _chunk_size(read, entries[start:], default=limit - len(items) + 2)]
             start += len(chunk)
             wanted = [entry.video_id for entry in chunk if entry.video_id not in read.seen]
-            cards = _hydrate(read, video_ids=wanted, viewer=viewer) if wanted else {}
+            cards = _hydrate(read, video_ids=wanted, viewer=viewer, hidden=hidden) if wanted else {}
             for entry in chunk:
                 before = entry
                 card = cards.get(entry.video_id)
@@ -159,7 +162,7 @@ def _chunk_size(read: store.PageRead, entries: list[Entry], *, default: int) -> 
     return len(entries)
 
 
-def _hydrate(read: store.PageRead, *, video_ids: list[str], viewer) -> dict[str, dict | bytes]:
+def _hydrate(read: store.PageRead, *, video_ids: list[str], viewer, hidden: frozenset[int]) -> dict[str, dict | bytes]:
     """Cards for ``video_ids``: spliced from the bytes and flags the page script returned
     (a warm page: no SQL), else through ``activity.selectors.video_cards`` (card cache,
     then SQL). Flags not in Redis (hash not built) come from SQL."""
@@ -171,7 +174,7 @@ def _hydrate(read: store.PageRead, *, video_ids: list[str], viewer) -> dict[str,
         card = card_json_parse(value)
         if card is None:
             missing.append(video_id)  # not read by the script, not cached, or invalidated
-        elif card == CARD_JSON_NOT_PUBLIC:
+        elif card == CARD_JSON_NOT_PUBLIC or card.owner_id in hidden:
             continue
         elif bits:
             found[video_id] = card.with_viewer(flags.VIEWER_JSON[bits])
@@ -183,7 +186,7 @@ def _hydrate(read: store.PageRead, *, video_ids: list[str], viewer) -> dict[str,
         for video_id, card in unflagged.items():
             found[video_id] = card.with_viewer(flags.viewer_json(sql_flags[video_id]))
     if missing:
-        found |= {card["id"]: card for card in video_cards(video_ids=missing, viewer=viewer)}
+        found |= {card["id"]: card for card in video_cards(video_ids=missing, viewer=viewer, hidden=hidden)}
     return found
 
 

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from activity.models import Follow
+from activity.models import Block, Follow, Mute
 from feed import selectors, store, trending_store
 from feed.store import Entry
 from tiktok import db_router, metrics
@@ -117,8 +118,11 @@ def fanout_batch(*, video_id: str, follower_ids: list[int]) -> int:
     found = _published_entry(video_id)
     if found is None:
         return 0
-    entry, _, _ = found
-    added = store.add_to_feeds(user_ids=follower_ids, entry=entry)
+    entry, owner_id, _ = found
+    # Never deliver to a follower who blocked or muted the creator (a replica that has not
+    # replayed the block's unfollow yet may still list them).
+    follower_ids = sorted(set(follower_ids) - _hiding_creator(creator_id=owner_id, user_ids=follower_ids))
+    added = store.add_to_feeds(user_ids=follower_ids, entry=entry) if follower_ids else 0
     metrics.observe_fanout(time.perf_counter() - started, 1)
     return added
 
@@ -127,6 +131,23 @@ def _follows(*, follower_id: int, followee_id: int) -> bool:
     """Whether the follow exists now (on the primary: the decision must not be stale)."""
     with db_router.use_primary():
         return Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists()
+
+
+def _hiding_creator(*, creator_id: int, user_ids: list[int]) -> set[int]:
+    """Which of ``user_ids`` blocked, were blocked by, or muted the creator (the primary)."""
+    with db_router.use_primary():
+        blocked = Block.objects.filter(
+            Q(blocker_id__in=user_ids, blocked_id=creator_id) | Q(blocked_id__in=user_ids, blocker_id=creator_id)
+        ).values_list("blocker_id", "blocked_id")
+        hiding = {blocker if blocker != creator_id else other for blocker, other in blocked}
+        hiding |= set(
+            Mute.objects.filter(muter_id__in=user_ids, muted_id=creator_id).values_list("muter_id", flat=True)
+        )
+    return hiding
+
+
+def _hides(*, follower_id: int, creator_id: int) -> bool:
+    return bool(_hiding_creator(creator_id=creator_id, user_ids=[follower_id]))
 
 
 def follow_merge(*, follower_id: int, followee_id: int) -> None:
@@ -139,6 +160,8 @@ def follow_merge(*, follower_id: int, followee_id: int) -> None:
     with store.feed_update_lock(user_id=follower_id):
         if not _follows(follower_id=follower_id, followee_id=followee_id):
             return  # unfollowed again before this ran
+        if _hides(follower_id=follower_id, creator_id=followee_id):
+            return  # muted (or blocked) since
         if not store.feed_exists(user_id=follower_id):
             return  # built from scratch on the next read
         followers = User.objects.filter(id=followee_id).values_list("followers_count", flat=True).first() or 0
@@ -151,10 +174,12 @@ def follow_merge(*, follower_id: int, followee_id: int) -> None:
 
 
 def follow_unmerge(*, follower_id: int, followee_id: int) -> None:
-    """Unfollow: remove the creator's videos from the follower's feed."""
+    """Unfollow, block or mute: remove the creator's videos from the follower's feed."""
     with store.feed_update_lock(user_id=follower_id):
-        if _follows(follower_id=follower_id, followee_id=followee_id):
-            return  # followed again before this ran
+        if _follows(follower_id=follower_id, followee_id=followee_id) and not _hides(
+            follower_id=follower_id, creator_id=followee_id
+        ):
+            return  # followed again (and not muted) before this ran
         store.set_follows_big_creator(user_ids=[follower_id], creator_id=followee_id, following=False)
         video_ids = selectors.creator_video_ids_since(creator_id=followee_id, since_score=None)
         for start in range(0, len(video_ids), 1000):

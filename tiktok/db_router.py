@@ -61,6 +61,7 @@ class Scope:
     force_primary: int = 0
     primary_ok: bool | None = None
     replicas: dict[str, ReplicaState] = field(default_factory=dict)
+    replica_failed: bool = False  # a replica broke during this scope (see replicas_failed)
 
 
 _scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("db_router_scope", default=None)
@@ -314,6 +315,33 @@ def check_replica(alias: str) -> ReplicaState:
         )
         _down_until[alias] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
     return ReplicaState(healthy=healthy, replay_lsn=replay_lsn, lag_seconds=lag, streaming=bool(streaming))
+
+
+def replicas_failed() -> bool:
+    """After a database error: mark every replica whose connection broke as down (this
+    process skips it for ``DATABASE_REPLICA_RETRY_SECONDS``); True if there was one.
+
+    Replica state is cached per process for a fraction of a second, so a replica that
+    dies is first noticed by a query failing on it; the request middleware then runs a
+    safe request once more, on the primary.
+    """
+    failed = False
+    for alias in replica_aliases():
+        raw = connections[alias].connection
+        if raw is None or not (getattr(raw, "broken", False) or getattr(raw, "closed", False)):
+            continue
+        failed = True
+        _down_until[alias] = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
+        _process_states.pop(alias, None)
+        try:
+            connections[alias].close()
+        except Exception:  # noqa: BLE001, S110 - already broken
+            pass
+    state = _scope.get()
+    if failed and state is not None:
+        state.replica_failed = True
+        state.replicas.clear()
+    return failed
 
 
 def replica_state(alias: str, *, required_lsn: int | None = None) -> ReplicaState:

@@ -17,6 +17,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from tiktok import db_router
+
 logger = logging.getLogger(__name__)
 
 
@@ -106,6 +108,8 @@ def api_exception_handler(exc: Exception, context) -> Response:
 
     unavailable = _unavailable(exc)
     if unavailable is not None:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            db_router.replicas_failed()  # a dead replica: the middleware retries on the primary
         logger.warning("service unavailable: %s", exc)
         response = Response(error_body(*unavailable), status=status.HTTP_503_SERVICE_UNAVAILABLE)
         response["Retry-After"] = "5"

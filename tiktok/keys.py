@@ -36,6 +36,10 @@ VIDEO_CARD_JSON_KEY = "video:card:j1:{video_id}"
 # A user's like/favorite/follow flags (one hash, rebuilt from SQL on a miss); the hash tag
 # is the feed's (``feed:{<user id>}``), so both sit in one slot; ``activity.flags``.
 VIEWER_FLAGS_KEY = "flags:{{{user_id}}}"
+# The users a viewer must not see: "b:<id>" blocked either way, "m:<id>" muted, plus a
+# "built" member (an empty set still says "built"); rebuilt from SQL on a miss, rewritten
+# after every block or mute change; same hash tag as the feed; ``activity.relations``.
+HIDDEN_USERS_KEY = "hidden:{{{user_id}}}"
 # One view per viewer and video per hour is counted; ``activity.services``.
 VIEW_DEDUPE_KEY = "views:seen:{viewer_id}:{video_id}"
 # Requests per scope, client and window; ``tiktok.throttles``.

@@ -33,6 +33,10 @@ class RequestContextMiddleware:
                         response = self.get_response(request)
                 else:
                     response = self.get_response(request)
+                    if response.status_code == 503 and db_router.current_scope().replica_failed:
+                        # A replica died under this read (noticed by the query, not by the
+                        # cached check): once more, now that it is marked down.
+                        response = self.get_response(request)
                 db_router.remember_write_position()
         finally:
             request_id_var.reset(token)

@@ -486,6 +486,15 @@ AVATAR_UPLOAD_URL_EXPIRY_SECONDS = 600
 
 COMMENT_MAX_LENGTH = 500
 
+# --- Notifications (``activity.notifications``) ------------------------------------------
+# Likes (and follows) of one target within one window of this length are one inbox item.
+NOTIFICATION_AGGREGATE_SECONDS = env.int("NOTIFICATION_AGGREGATE_SECONDS", default=6 * 3600)
+NOTIFICATION_MAX_PER_RECIPIENT = env.int("NOTIFICATION_MAX_PER_RECIPIENT", default=200)
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=30)
+MENTIONS_MAX_PER_TEXT = 10
+# Device push: a class with ``send(*, recipient_id, notification_id, kind, actor_id)``.
+NOTIFICATION_PUSH_BACKEND = env.str("NOTIFICATION_PUSH_BACKEND", default="activity.notifications.NoopPushBackend")
+
 FEED_MAX_ITEMS = env.int("FEED_MAX_ITEMS", default=500)
 FANOUT_BATCH_SIZE = env.int("FANOUT_BATCH_SIZE", default=1000)
 BIG_CREATOR_FOLLOWERS = env.int("BIG_CREATOR_FOLLOWERS", default=10000)
@@ -514,6 +523,28 @@ SEARCH_MAX_OFFSET = 500
 # Full-text matches ranked per video query: the newest this many matches (bounds the work
 # of a common word on a large catalogue).
 SEARCH_VIDEO_CANDIDATES = env.int("SEARCH_VIDEO_CANDIDATES", default=2000)
+# For You (``feed.for_you``): a ranked list per user, rebuilt by Celery after engagement.
+FOR_YOU_MAX_ITEMS = env.int("FOR_YOU_MAX_ITEMS", default=200)
+FOR_YOU_LIST_SECONDS = env.int("FOR_YOU_LIST_SECONDS", default=86400)  # unread lists expire
+FOR_YOU_CANDIDATE_DAYS = env.int("FOR_YOU_CANDIDATE_DAYS", default=30)  # candidates published since
+FOR_YOU_COMPLETION_RATIO = 0.8  # a view of this share of the video is a completion
+FOR_YOU_SKIP_MS = 2000  # a view shorter than this is a skip
+FOR_YOU_EXPLORE_HOURS = 48  # exploration: videos this fresh ...
+FOR_YOU_EXPLORE_MAX_VIEWS = 50  # ... with fewer views than this
+FOR_YOU_EXPLORE_SAMPLE = 30
+FOR_YOU_DIVERSITY_WINDOW = 10  # at most FOR_YOU_PER_CREATOR cards of one creator in any
+FOR_YOU_PER_CREATOR = 2  # FOR_YOU_DIVERSITY_WINDOW consecutive ones
+# Beat picks users who engaged since the last ticks and rebuilds their list (debounced).
+FOR_YOU_ENGAGED_INTERVAL_SECONDS = env.float("FOR_YOU_ENGAGED_INTERVAL_SECONDS", default=15.0)
+FOR_YOU_REBUILD_DEBOUNCE_SECONDS = env.float("FOR_YOU_REBUILD_DEBOUNCE_SECONDS", default=10.0)
+FOR_YOU_ENGAGED_USERS_PER_TICK = env.int("FOR_YOU_ENGAGED_USERS_PER_TICK", default=5000)
+# Co-engagement (viewers who liked or finished A also did B), recomputed by beat, bounded.
+FOR_YOU_CO_INTERVAL_SECONDS = env.float("FOR_YOU_CO_INTERVAL_SECONDS", default=300.0)
+FOR_YOU_CO_WINDOW_DAYS = env.int("FOR_YOU_CO_WINDOW_DAYS", default=7)
+FOR_YOU_CO_MAX_EVENTS = env.int("FOR_YOU_CO_MAX_EVENTS", default=100_000)
+FOR_YOU_CO_PER_USER = 30  # newest engaged videos per user that pair up
+FOR_YOU_CO_NEIGHBOURS = 20  # neighbours kept per video
+FOR_YOU_CO_MAX_VIDEOS = env.int("FOR_YOU_CO_MAX_VIDEOS", default=50_000)
 
 COUNTER_FLUSH_SECONDS = env.float("COUNTER_FLUSH_SECONDS", default=5.0)
 # A video is hidden (pending review) once its open reports weigh this much in total; a
@@ -545,4 +576,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-drain": {"task": "tiktok.tasks.drain_outbox", **_every(10.0)},
     "accounts-delete-expired-tokens": {"task": "accounts.tasks.tokens_delete_expired", **_every(3600.0)},
     "videos-recount-hashtags": {"task": "feed.tasks.recount_hashtags", **_every(HASHTAG_RECOUNT_SECONDS)},
+    "activity-expire-notifications": {"task": "activity.tasks.notifications_expire", **_every(3600.0)},
+    "feed-for-you-engaged": {"task": "feed.tasks.refresh_engaged_for_you", **_every(FOR_YOU_ENGAGED_INTERVAL_SECONDS)},
+    "feed-for-you-active": {"task": "feed.tasks.refresh_active_for_you", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
+    "feed-co-engagement": {"task": "feed.tasks.recompute_co_engagement", **_every(FOR_YOU_CO_INTERVAL_SECONDS)},
 }

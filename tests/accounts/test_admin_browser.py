@@ -15,6 +15,7 @@ from tests.moderation.test_browser import browser  # noqa: F401 - the Chromium f
 
 def log_in(driver, base_url: str, username: str, password: str) -> None:
     """Submit the admin login form and wait for the answer page."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -24,7 +25,17 @@ def log_in(driver, base_url: str, username: str, password: str) -> None:
     driver.find_element(By.NAME, "password").send_keys(password)
     submit = driver.find_element(By.CSS_SELECTOR, "input[type=submit]")
     submit.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(submit))
+
+    def answered(_driver) -> bool:
+        # The form element is gone once the answer page loaded. Chromium sometimes
+        # answers the probe of a node from the page being left with an inspector error:
+        # that also means the page changed.
+        try:
+            return expected_conditions.staleness_of(submit)(_driver)
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 30).until(answered)
 
 
 def login_error(driver) -> str:

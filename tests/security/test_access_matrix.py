@@ -5,6 +5,8 @@ is not theirs (BOLA), and mass-assigned fields are ignored."""
 import pytest
 from django.utils import timezone
 
+from accounts.models import User
+from activity.services import block_create
 from tests.conftest import client_for
 from tests.factories import CommentFactory, UserFactory, VideoFactory
 
@@ -59,6 +61,15 @@ MATRIX = [
     ("put", "/api/v1/users/owner/follow", None, {"anonymous": 401, "owner": 400, "other": 200}),
     ("post", "/api/v1/videos/{public}/report", {"reason": "spam"}, {"anonymous": 401, "other": 201}),
     ("post", "/api/v1/videos", {"caption": "c", "content_type": "video/mp4", "size_bytes": 10}, {"anonymous": 401}),
+    ("get", "/api/v1/notifications", None, {"anonymous": 401, "owner": 200, "other": 200}),
+    ("get", "/api/v1/notifications/unread-count", None, {"anonymous": 401, "owner": 200}),
+    ("post", "/api/v1/notifications/read", {"all": True}, {"anonymous": 401, "owner": 204}),
+    ("put", "/api/v1/users/owner/block", None, {"anonymous": 401, "owner": 400, "other": 200}),
+    ("delete", "/api/v1/users/owner/block", None, {"anonymous": 401, "owner": 400, "other": 204}),
+    ("put", "/api/v1/users/owner/mute", None, {"anonymous": 401, "owner": 400, "other": 200}),
+    ("delete", "/api/v1/users/owner/mute", None, {"anonymous": 401, "owner": 400, "other": 204}),
+    ("get", "/api/v1/me/blocks", None, {"anonymous": 401, "owner": 200}),
+    ("get", "/api/v1/me/mutes", None, {"anonymous": 401, "owner": 200}),
 ]
 
 
@@ -117,3 +128,28 @@ def test_the_video_owner_may_delete_a_comment_on_their_video_but_not_elsewhere(w
     owner_client = world["clients"]["owner"]
     assert owner_client.delete(f"/api/v1/comments/{elsewhere.id}").status_code == 403
     assert owner_client.delete(f"/api/v1/comments/{comment.id}").status_code == 204
+
+
+# What a user the owner blocked gets on the owner's things: everything is "not found".
+BLOCKED_MATRIX = [
+    ("get", "/api/v1/users/owner", None),
+    ("get", "/api/v1/users/owner/videos", None),
+    ("get", "/api/v1/users/owner/followers", None),
+    ("get", "/api/v1/users/owner/following", None),
+    ("get", "/api/v1/videos/{public}", None),
+    ("get", "/api/v1/videos/{public}/comments", None),
+    ("put", "/api/v1/videos/{public}/like", None),
+    ("put", "/api/v1/videos/{public}/favorite", None),
+    ("post", "/api/v1/videos/{public}/comments", {"text": "hi"}),
+    ("put", "/api/v1/users/owner/follow", None),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "body"), BLOCKED_MATRIX, ids=[f"{m} {p}" for m, p, _ in BLOCKED_MATRIX])
+def test_a_blocked_user_gets_404_on_everything_of_the_blocker(world, method, template, body):
+    block_create(blocker=world["owner"], blocked=User.objects.get(username="other"))
+    path = template.format(public=world["public"].id)
+    response = call(world["clients"]["other"], method, path, body)
+    assert response.status_code == 404, response.content
+    assert set(response.json()["error"]) == {"code", "message", "fields"}
+    assert call(world["clients"]["moderator"], "get", "/api/v1/users/owner").status_code == 200

@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from activity import notifications
+from activity.models import Comment, Like
 from activity.services import follow_create
 from demo import clips
 from moderation.models import Report, ReportStatus
@@ -68,6 +70,7 @@ class Command(BaseCommand):
         self._moderator()
         self._videos(users)
         self._reports(users)
+        self._notifications(users)
         self.stdout.write(self.style.SUCCESS("demo data ready"))
 
     def _follows(self, users):
@@ -103,3 +106,27 @@ class Command(BaseCommand):
                 status=ReportStatus.OPEN,
                 defaults={"reason": reason, "details": details},
             )
+
+    def _notifications(self, users):
+        """A few notifications for alice: follows, likes of her clip, a comment, a mention.
+
+        Rows are written directly (the clips may still be processing, and the API only
+        takes likes of ready videos) and the inbox is synced here, as the worker would;
+        the hourly recount brings the like and comment counters in line.
+        """
+        for follower, followee in DEMO_FOLLOWS:
+            if followee == "alice":
+                notifications.notification_sync_follow(follower_id=users[follower].pk, followee_id=users["alice"].pk)
+        clip = Video.objects.filter(owner=users["alice"], caption=DEMO_CLIPS["alice"][0][0]).first()
+        if clip is not None:
+            for fan in ("bob", "carol", "dave"):
+                Like.objects.get_or_create(user=users[fan], video=clip)
+                notifications.notification_sync_like(user_id=users[fan].pk, video_id=str(clip.pk))
+            self._comment(users["bob"], clip, "Clean landing!")
+        bobs = Video.objects.filter(owner=users["bob"], caption=DEMO_CLIPS["bob"][1][0]).first()
+        if bobs is not None:
+            self._comment(users["carol"], bobs, "@alice you have to try this one")
+
+    def _comment(self, author, video, text):
+        comment, _ = Comment.objects.get_or_create(author=author, video=video, text=text)
+        notifications.notification_sync_comment(comment_id=comment.pk)

@@ -1,0 +1,230 @@
+"""For You: a ranked list per user, built by Celery, explained card by card."""
+
+import copy
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.utils import timezone
+
+from activity.models import Like, View
+from feed import for_you_store, tasks
+from tests.conftest import client_for
+from tests.discovery.conftest import tagged_video
+from tests.factories import FollowFactory, UserFactory, VideoFactory
+from videos.models import Video
+
+pytestmark = pytest.mark.django_db
+
+# Older than the trending window and the exploration window: such a video reaches For You
+# only through the viewer's own signals (hashtags, creators, co-engagement, follows).
+OLD_MINUTES = 5 * 24 * 60
+
+
+def for_you(client, **params):
+    response = client.get("/api/v1/feed/for-you", params)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["source"] == "for_you"
+    return body
+
+
+def all_cards(client, limit: int = 10) -> list[dict]:
+    cards, cursor = [], None
+    for _ in range(50):
+        body = for_you(client, limit=limit, **({"cursor": cursor} if cursor else {}))
+        cards += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return cards
+    raise AssertionError("For You did not end")
+
+
+def test_a_new_user_gets_trending_and_fresh_videos_from_new_creators():
+    popular = VideoFactory(likes_count=0, published_at=timezone.now() - timedelta(hours=30), views_count=500)
+    for fan in UserFactory.create_batch(3):
+        Like.objects.create(user=fan, video=popular)
+    fresh = VideoFactory(views_count=0)
+    newcomer = UserFactory()
+
+    cards = for_you(client_for(newcomer))["items"]
+
+    reasons = {card["id"]: card["rank"]["reasons"] for card in cards}
+    assert "trending" in reasons[str(popular.id)]
+    assert "new: few views yet" in reasons[str(fresh.id)]
+    assert all(isinstance(card["rank"]["score"], float) for card in cards)
+
+
+def test_liking_cats_videos_brings_cats_videos_of_unfollowed_creators_after_the_engagement_tick():
+    viewer = UserFactory()
+    followed = UserFactory()
+    FollowFactory(follower=viewer, followee=followed)
+    VideoFactory(owner=followed)
+    liked = [tagged_video(UserFactory(), f"kitten {n} #cats", age_minutes=OLD_MINUTES) for n in range(3)]
+    more_cats = {str(tagged_video(UserFactory(), f"more #cats {n}", age_minutes=OLD_MINUTES).id) for n in range(4)}
+    tagged_video(UserFactory(), "a #dogs video", age_minutes=OLD_MINUTES)
+    client = client_for(viewer)
+    assert not more_cats & {card["id"] for card in all_cards(client)}
+
+    for video in liked:
+        assert client.put(f"/api/v1/videos/{video.id}/like").status_code in (200, 201, 204)
+    assert tasks.refresh_engaged_for_you() >= 1  # the beat tick (tasks run eagerly in tests)
+
+    cards = {card["id"]: card for card in all_cards(client)}
+    assert more_cats <= set(cards)
+    assert all("liked #cats videos" in cards[video_id]["rank"]["reasons"] for video_id in more_cats)
+    assert not {str(video.id) for video in liked} & set(cards)  # liked already: not again
+    assert all(card["viewer"]["following"] is False for video_id, card in cards.items() if video_id in more_cats)
+
+
+def test_engagement_ticks_run_often_enough_to_show_new_interests_within_a_minute():
+    tick = settings.CELERY_BEAT_SCHEDULE["feed-for-you-engaged"]
+    assert tick["task"] == "feed.tasks.refresh_engaged_for_you"
+    assert tick["schedule"] + settings.FOR_YOU_REBUILD_DEBOUNCE_SECONDS <= 30
+
+
+def test_engagement_rebuilds_are_debounced_per_user():
+    viewer, video = UserFactory(), VideoFactory()
+    Like.objects.create(user=viewer, video=video)
+    assert tasks.refresh_engaged_for_you() == 1
+    assert tasks.refresh_engaged_for_you() == 0  # within the debounce window
+    assert for_you_store.current_version(user_id=viewer.pk) is not None
+
+
+def test_no_more_than_two_of_any_ten_consecutive_cards_come_from_one_creator():
+    prolific = UserFactory()
+    for _ in range(15):
+        VideoFactory(owner=prolific, views_count=100)
+    for _ in range(12):
+        VideoFactory(views_count=100)
+
+    cards = all_cards(client_for(UserFactory()), limit=7)
+
+    owners = [card["creator"]["username"] for card in cards]
+    assert len(owners) >= 12
+    for start in range(len(owners)):
+        assert max(Counter(owners[start : start + 10]).values()) <= 2, owners
+
+
+def test_seen_hidden_and_own_videos_are_never_shown():
+    viewer = UserFactory()
+    watched, hidden, kept = VideoFactory(), VideoFactory(), VideoFactory()
+    VideoFactory(owner=viewer)
+    client = client_for(viewer)
+    assert {str(watched.id), str(hidden.id), str(kept.id)} <= {card["id"] for card in all_cards(client)}
+
+    response = client.post(f"/api/v1/videos/{watched.id}/view", {"watched_ms": 9000}, format="json")
+    assert response.status_code == 202
+    Video.objects.filter(id=hidden.id).update(moderation="hidden")
+    from videos.selectors import video_cards_invalidate
+
+    video_cards_invalidate([hidden.id])
+
+    ids = [card["id"] for card in all_cards(client)]
+    assert str(kept.id) in ids
+    assert str(watched.id) not in ids
+    assert str(hidden.id) not in ids
+    assert not Video.objects.filter(id__in=ids, owner=viewer).exists()
+
+
+def test_viewers_who_liked_a_video_also_liked_another_recommends_it():
+    first = VideoFactory(published_at=timezone.now() - timedelta(minutes=OLD_MINUTES))
+    neighbour = VideoFactory(published_at=timezone.now() - timedelta(minutes=OLD_MINUTES))
+    for fan in UserFactory.create_batch(2):
+        Like.objects.create(user=fan, video=first)
+        View.objects.create(viewer=fan, video=neighbour, watched_ms=10_000)  # finished it
+    viewer = UserFactory()
+    Like.objects.create(user=viewer, video=first)
+
+    assert tasks.recompute_co_engagement() >= 2
+    tasks.rebuild_for_you(viewer.pk)
+
+    cards = {card["id"]: card for card in all_cards(client_for(viewer))}
+    assert "viewers like you liked or finished this" in cards[str(neighbour.id)]["rank"]["reasons"]
+
+
+def test_co_engagement_keeps_a_bounded_number_of_neighbours(settings):
+    settings.FOR_YOU_CO_NEIGHBOURS = 3
+    videos = [VideoFactory() for _ in range(6)]
+    for fan in UserFactory.create_batch(2):
+        for video in videos:
+            Like.objects.create(user=fan, video=video)
+    tasks.recompute_co_engagement()
+    neighbours = for_you_store.co_engaged(video_ids=[str(video.id) for video in videos])
+    assert len(neighbours) == 6
+    assert all(len(ids) == 3 for ids in neighbours.values())
+
+
+def test_with_the_cache_redis_unreachable_for_you_answers_200_from_sql():
+    viewer = UserFactory()
+    cats = [tagged_video(UserFactory(), f"#cats {n}", age_minutes=OLD_MINUTES) for n in range(3)]
+    Like.objects.create(user=viewer, video=cats[0])
+    VideoFactory()
+    client = client_for(viewer)
+    unreachable = copy.deepcopy(settings.CACHES)
+    unreachable["default"]["LOCATION"] = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    with override_settings(CACHES=unreachable):
+        response = client.get("/api/v1/feed/for-you", {"limit": 1})
+        assert response.status_code == 200, response.content
+        assert response["X-Feed-Degraded"] == "redis-unavailable"
+        first = response.json()
+        second = client.get("/api/v1/feed/for-you", {"limit": 5, "cursor": first["next_cursor"]})
+        assert second.status_code == 200, second.content
+
+    ids = [card["id"] for card in first["items"] + second.json()["items"]]
+    assert len(ids) == len(set(ids)) == 3
+    reasons = {card["id"]: card["rank"]["reasons"] for card in first["items"] + second.json()["items"]}
+    assert all("liked #cats videos" in reasons[str(video.id)] for video in cats[1:])
+
+
+def test_bad_input_is_a_precise_400_and_anonymous_is_401(api_client):
+    client = client_for(UserFactory())
+    for params, field in (({"limit": "0"}, "limit"), ({"cursor": "forged"}, "cursor")):
+        response = client.get("/api/v1/feed/for-you", params)
+        assert response.status_code == 400
+        assert field in response.json()["error"]["fields"]
+    assert api_client.get("/api/v1/feed/for-you").status_code == 401
+
+
+def test_a_muted_or_blocked_creator_leaves_for_you_at_once(django_capture_on_commit_callbacks):
+    from activity import services as activity_services
+
+    viewer, muted, blocker = UserFactory(), UserFactory(), UserFactory()
+    muted_video, blocker_video, other = VideoFactory(owner=muted), VideoFactory(owner=blocker), VideoFactory()
+    client = client_for(viewer)
+    assert {str(muted_video.id), str(blocker_video.id)} <= {card["id"] for card in all_cards(client)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        activity_services.mute_create(muter=viewer, muted=muted)
+        activity_services.block_create(blocker=blocker, blocked=viewer)
+
+    ids = {card["id"] for card in all_cards(client)}  # the same precomputed list, filtered
+    assert str(other.id) in ids
+    assert not {str(muted_video.id), str(blocker_video.id)} & ids
+
+
+@pytest.mark.slow
+def test_with_a_real_worker_liked_hashtags_reach_for_you_within_a_minute(celery_worker):
+    import time
+
+    from tests.conftest import wait_until
+    from tiktok.outbox import enqueue
+
+    viewer = UserFactory()
+    liked = [tagged_video(UserFactory(), f"kitten {n} #cats", age_minutes=OLD_MINUTES) for n in range(3)]
+    more_cats = str(tagged_video(UserFactory(), "more #cats", age_minutes=OLD_MINUTES).id)
+    client = client_for(viewer)
+    assert more_cats not in {card["id"] for card in all_cards(client)}
+    started = time.monotonic()
+    for video in liked:
+        assert client.put(f"/api/v1/videos/{video.id}/like").status_code in (200, 201, 204)
+
+    def shown() -> bool:
+        enqueue("feed.tasks.refresh_engaged_for_you")  # what beat sends every tick
+        return more_cats in {card["id"] for card in all_cards(client)}
+
+    wait_until(shown, timeout=45, interval=settings.FOR_YOU_ENGAGED_INTERVAL_SECONDS / 3, message="cats in For You")
+    assert time.monotonic() - started < 60
