@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench clean
+.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -67,6 +67,11 @@ format: venv
 SIZE ?= large
 bench: up
 	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
+
+# Offline evaluation of For You (BENCHMARKS.md): seeds tiktok_eval with interest structure,
+# holds out recent likes, writes bench/results/eval-for-you.json. Shares make bench's Redis DB.
+eval: up
+	@$(PY) bench/eval_run.py $(EVAL_ARGS)
 
 clean:
 	@bin/stack reset

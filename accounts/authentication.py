@@ -16,7 +16,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts import tokens
 from accounts.models import User
-from tiktok import db_router
+from tiktok import db_router, read_your_writes
 
 
 def _load_user(user_id: int) -> User:
@@ -73,9 +73,9 @@ class BearerTokenAuthentication(TokenAuthentication):
         if identity.account_state != "active":
             raise AuthenticationFailed("User inactive or deleted.")
         if identity.stored_position is ...:
-            db_router.set_reader(identity.user_id)
+            read_your_writes.set_reader(identity.user_id)
         else:
-            db_router.set_reader(identity.user_id, stored_position=identity.stored_position)
+            read_your_writes.set_reader(identity.user_id, stored_position=identity.stored_position)
         return TokenUser(identity.user_id, identity.user), identity
 
 

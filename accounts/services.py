@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts import login_guard, tokens
 from accounts.login_guard import LoginLockedError
 from accounts.models import USERNAME_PATTERN, USERNAME_RULE, User, normalize_username
-from tiktok import db_router
+from tiktok import db_router, read_your_writes
 from tiktok.exceptions import ApplicationError, NotFoundError
 
 __all__ = ["LoginLockedError"]  # raised by user_authenticate; callers catch it from here
@@ -80,7 +80,7 @@ def user_login(*, username: str, password: str, address: str) -> tokens.IssuedTo
     """Check the password and issue a token for one more device of the user."""
     user = user_authenticate(username=username, password=password, address=address)
     # The user's next requests read what this one wrote (their new token's row).
-    db_router.set_reader(user.pk)
+    read_your_writes.set_reader(user.pk)
     return tokens.token_create(user=user)
 
 

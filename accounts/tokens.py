@@ -34,7 +34,7 @@ from knox.crypto import hash_token
 from knox.models import AuthToken
 
 from accounts.models import User
-from tiktok import db_router
+from tiktok import db_router, read_your_writes
 from tiktok.keys import TOKEN_CACHE_KEY
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _lookup(digest: str) -> tuple[bytes | None, bytes | None]:
     script = _scripts.get(id(client))
     if script is None:
         script = _scripts[id(client)] = client.register_script(_LOOKUP_SCRIPT)
-    before, _, after = db_router.write_position_redis_key("{user_id}").partition("{user_id}")
+    before, _, after = read_your_writes.write_position_redis_key("{user_id}").partition("{user_id}")
     entry, position = script(keys=[_cache_key(digest)], args=[before, after])
     return entry, position
 

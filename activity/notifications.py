@@ -285,6 +285,38 @@ def notification_sync_comment(*, comment_id: int) -> None:
         )
 
 
+def notification_sync_caption(*, video_id) -> None:
+    """A public video's caption notifies every user it mentions, once per video and user
+    (a later caption edit that mentions someone new notifies them too)."""
+    public = Video.objects.using(PRIMARY).filter(public_video_q(), id=video_id)
+    row = public.values_list("owner_id", "caption", "published_at").first()
+    if row is None:
+        return  # not public (yet, or any more): nobody is told about it
+    owner_id, caption, published_at = row
+    names = mentioned_usernames(caption)
+    if not names:
+        return
+
+    def present():
+        return published_at if public.exists() else None
+
+    mentioned = (
+        User.objects.using(PRIMARY)
+        .filter(username__in=names, is_active=True, suspended_at__isnull=True)
+        .values_list("id", flat=True)
+    )
+    for user_id in mentioned:
+        _sync(
+            recipient_id=user_id,
+            kind=NotificationKind.MENTION,
+            prefix=f"mention:video:{video_id}",
+            actor_id=owner_id,
+            present=present,
+            aggregate=False,
+            video_id=video_id,
+        )
+
+
 def notifications_withdraw_between(*, recipient_id: int, actor_id: int) -> None:
     """Drop ``actor_id`` from every item of ``recipient_id`` (a block or a mute)."""
     with transaction.atomic(using=PRIMARY):

@@ -39,6 +39,11 @@ def notification_sync_comment(comment_id: int) -> None:
     notifications.notification_sync_comment(comment_id=comment_id)
 
 
+@shared_task(name="activity.tasks.notification_sync_caption")
+def notification_sync_caption(video_id: str) -> None:
+    notifications.notification_sync_caption(video_id=video_id)
+
+
 @shared_task(name="activity.tasks.notifications_expire")
 def notifications_expire() -> int:
     """Delete inbox items past their retention (beat)."""

@@ -7,7 +7,8 @@ unless:
 * the reader's last write has not been replayed there yet (read-your-writes by WAL
   position: after a request writes, the primary's WAL insert position is kept for
   that user; a replica serves them again once its ``pg_last_wal_replay_lsn()`` reaches
-  it; when the position cannot be read the user is pinned to the primary for a while);
+  it; when the position cannot be read the user is pinned to the primary for a while;
+  keeping and reading that position per user is ``tiktok/read_your_writes.py``);
 * the replica lags more than ``DATABASE_REPLICA_MAX_LAG_SECONDS`` or cannot be reached,
   in which case it is skipped for ``DATABASE_REPLICA_RETRY_SECONDS``.
 
@@ -32,8 +33,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-
-from tiktok.keys import WRITE_POSITION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -148,43 +147,6 @@ def reading_everything_committed() -> Iterator[None]:
         state.required_lsn, state.replicas = previous_lsn, previous_states
 
 
-_UNREAD = object()
-
-
-def write_position_redis_key(user_id) -> str:
-    """The durable Redis key (as stored) of a user's write position, for callers that
-    read it in their own round trip and hand it to ``set_reader``."""
-    return _durable_cache().make_key(WRITE_POSITION_KEY.format(user_id=user_id))
-
-
-def set_reader(user_id: int, *, stored_position=_UNREAD) -> None:
-    """Tell the router who is reading, so their own recent writes stay visible.
-
-    ``stored_position`` is the raw value at ``write_position_redis_key(user_id)`` (None
-    if absent) when the caller already read it; else it is read here.
-    """
-    state = _scope.get()
-    if state is None or state.user_id == user_id:
-        return
-    state.user_id = user_id
-    try:
-        if stored_position is _UNREAD:
-            position = _durable_cache().get(WRITE_POSITION_KEY.format(user_id=user_id))
-        else:
-            position = None if stored_position is None else _durable_cache().client.decode(stored_position)
-    except Exception:  # noqa: BLE001 - Redis down: fall back to the primary for this user
-        logger.warning("write position of user %s unreadable; reading from the primary", user_id)
-        state.pinned_until = time.time() + settings.DATABASE_PRIMARY_PIN_SECONDS
-        return
-    if not position:
-        return
-    kind, _, value = str(position).partition(":")
-    if kind == "lsn":
-        state.required_lsn = max(state.required_lsn or 0, int(value))
-    elif kind == "until":
-        state.pinned_until = float(value)
-
-
 def primary_wal_position() -> int:
     """The primary's WAL insert position in bytes.
 
@@ -222,26 +184,6 @@ def position_for_subtasks() -> int | None:
         return written
     state = _scope.get()
     return state.required_lsn if state is not None else None
-
-
-def remember_write_position() -> None:
-    """After a scope that wrote, keep the primary's position for the reading user."""
-    state = _scope.get()
-    if state is None or not state.wrote or state.user_id is None:
-        return
-    lsn = write_position_for_scope()
-    ttl = settings.DATABASE_WRITE_POSITION_TTL_SECONDS
-    value = f"lsn:{lsn}" if lsn is not None else f"until:{time.time() + settings.DATABASE_PRIMARY_PIN_SECONDS}"
-    try:
-        _durable_cache().set(WRITE_POSITION_KEY.format(user_id=state.user_id), value, timeout=ttl)
-    except Exception:  # noqa: BLE001 - losing the pin only risks a briefly stale read
-        logger.warning("could not store the write position of user %s", state.user_id)
-
-
-def _durable_cache():
-    from django.core.cache import caches
-
-    return caches["durable"]
 
 
 # A replica's state and its WAL receiver's, in one round trip. ``status`` and

@@ -7,7 +7,7 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.messages import middleware as message_middleware
 from django.contrib.sessions import middleware as session_middleware
 
-from tiktok import db_router
+from tiktok import db_router, read_your_writes
 from tiktok.logging import new_request_id, request_id_var
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,7 +37,7 @@ class RequestContextMiddleware:
                         # A replica died under this read (noticed by the query, not by the
                         # cached check): once more, now that it is marked down.
                         response = self.get_response(request)
-                db_router.remember_write_position()
+                read_your_writes.remember_write_position()
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id

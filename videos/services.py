@@ -46,8 +46,10 @@ class UploadTicket:
 
 
 def video_published(*, video_id) -> None:
-    """Tell the feeds a video became ready and visible (fan-out after commit)."""
+    """Tell the feeds a video became ready and visible (fan-out after commit), and the
+    users its caption mentions."""
     enqueue_on_commit("feed.tasks.fanout_video", str(video_id))
+    enqueue_on_commit("activity.tasks.notification_sync_caption", str(video_id))
 
 
 def video_withdrawn(*, video_id, owner_id: int | None) -> None:
@@ -230,6 +232,8 @@ def video_update_caption(*, video_id, owner, caption: str) -> Video:
             video.save(update_fields=["caption", "updated_at"])
             hashtags.video_hashtags_set(video=video)
             video_cards_invalidate([video.id])
+            # Users the new caption mentions hear of it (only while the video is public).
+            enqueue_on_commit("activity.tasks.notification_sync_caption", str(video.id))
     return video
 
 

@@ -110,6 +110,25 @@ def test_mentions_notify_existing_users_once_per_comment_at_most_ten(run_on_comm
     assert item["kind"] == "mention" and item["actors"][0]["username"] == author.username
 
 
+def test_a_caption_mention_notifies_once_when_the_video_is_public_and_an_edit_adds_new_names(run_on_commit):
+    from videos.services import video_published, video_update_caption
+
+    creator, pal, newcomer = UserFactory(), UserFactory(username="pal_caption"), UserFactory(username="pal_later")
+    hidden = VideoFactory(owner=creator, caption="with @pal_caption", moderation="hidden")
+    run_on_commit(lambda: video_published(video_id=hidden.id))
+    assert Notification.objects.filter(kind="mention").count() == 0  # not public: nobody is told
+    video = VideoFactory(owner=creator, caption="hi @pal_caption and @ghost_user and @" + creator.username)
+    run_on_commit(lambda: video_published(video_id=video.id))
+    run_on_commit(lambda: video_published(video_id=video.id))  # a redelivered publish
+    [item] = inbox(pal)["items"]
+    assert item["kind"] == "mention" and item["video"]["id"] == str(video.id)
+    assert item["actors"][0]["username"] == creator.username
+    assert Notification.objects.filter(kind="mention").count() == 1  # not the author, not a ghost
+    run_on_commit(lambda: video_update_caption(video_id=video.id, owner=creator, caption="now @pal_later @pal_caption"))
+    assert [item["kind"] for item in inbox(newcomer)["items"]] == ["mention"]
+    assert len(inbox(pal)["items"]) == 1
+
+
 def test_a_block_withdraws_and_a_mute_silences_the_other_users_notifications(run_on_commit):
     owner, blocked, muted = UserFactory(), UserFactory(), UserFactory()
     video = VideoFactory(owner=owner)

@@ -13,7 +13,7 @@ from django.db import connections
 
 from tests.conftest import client_for, wait_for_replica_to_catch_up
 from tests.factories import FollowFactory, UserFactory, VideoFactory
-from tiktok import db_router
+from tiktok import db_router, read_your_writes
 from tiktok.keys import WRITE_POSITION_KEY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +71,7 @@ def test_a_user_whose_last_write_the_replica_has_not_replayed_reads_the_replica_
     wait_for_replica_to_catch_up()
     with primary_unreachable():
         # Their pin now asks for a position past anything the replica can know.
-        db_router._durable_cache().set(WRITE_POSITION_KEY.format(user_id=fan.pk), f"lsn:{2**62}", timeout=60)
+        read_your_writes._durable_cache().set(WRITE_POSITION_KEY.format(user_id=fan.pk), f"lsn:{2**62}", timeout=60)
         comments = client.get(f"/api/v1/videos/{video.id}/comments")
         assert comments.status_code == 200, comments.content
         assert [item["text"] for item in comments.json()["items"]] == ["mine"]

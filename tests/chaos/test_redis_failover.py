@@ -1,0 +1,341 @@
+"""The durable Redis master SIGKILLed under load (``make chaos``, the ``STACK_HA=1`` topology).
+
+A real gunicorn and a real Celery worker run on a database of their own with the durable
+Redis (Celery broker, counter deltas, tokens) behind Sentinel (bin/stack-ha: master,
+replica, three sentinels). Users follow creators, like and comment on their videos, and
+read their feed in a loop; every write enqueues a task through the outbox (a notification
+for the creator, a feed merge for a follow). The Redis master is SIGKILLed. Measured:
+seconds until a task enqueued after the kill runs, ``GET /feed`` answers, and - after
+the outbox is drained - every acknowledged write checked row by row for its task's
+effect (the creator's notification). Figures go to test-artifacts/chaos-redis-failover.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg
+import pytest
+import requests
+
+from tests.conftest import REPO, wait_until
+
+pytestmark = [pytest.mark.chaos, pytest.mark.slow]
+
+STACK_HA = REPO / "bin" / "stack-ha"
+DATABASE = "tiktok_chaos_redis"
+USERS = 6
+CREATORS = 40
+TASKS_BACK_WITHIN_SECONDS = 15
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def ha(*args: str) -> str:
+    result = subprocess.run(
+        [str(STACK_HA), *args],
+        cwd=REPO,
+        env=os.environ | {"STACK_HA": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def ha_env() -> dict[str, str]:
+    """The app's environment on the HA topology (bin/stack env with STACK_HA=1), own database."""
+    exports = subprocess.run(
+        ["bin/stack", "env"], cwd=REPO, env=os.environ | {"STACK_HA": "1"}, capture_output=True, text=True, check=True
+    ).stdout
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "DJANGO_SETTINGS"))}
+    for line in exports.splitlines():
+        name, _, value = line.removeprefix("export ").partition("=")
+        env[name] = shlex.split(value)[0] if value else ""
+    assert env.get("REDIS_SENTINELS"), "bin/stack env did not select Sentinel"
+    for name in ("DATABASE_URL", "DATABASE_REPLICA_URLS"):
+        env[name] = env[name].replace("/tiktok?", f"/{DATABASE}?")
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "tiktok.settings",
+        "THROTTLE_WRITES": "100000/min",
+        "THROTTLE_AUTH": "100000/min",
+        "NOTIFICATION_MAX_PER_RECIPIENT": "100000",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SEED = """
+import json
+from tests.factories import UserFactory, VideoFactory
+users = [UserFactory() for _ in range({users})]
+videos = [VideoFactory() for _ in range({creators})]
+print(json.dumps({{"users": [u.username for u in users],
+                  "creators": [[v.owner.username, str(v.id)] for v in videos]}}))
+"""
+
+
+def psql(port: str, sql: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-c", sql], check=True, capture_output=True
+    )
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    ha("up")
+    env = ha_env()
+    port = ha("primary").split()[1]
+    psql(port, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    psql(
+        port,
+        f"CREATE DATABASE {DATABASE} OWNER tiktok ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+        " TEMPLATE template0",
+    )
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
+    seeded = subprocess.run(
+        [*manage, "shell", "-c", SEED.format(users=USERS, creators=CREATORS)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    data = json.loads(seeded.stdout.strip().splitlines()[-1])
+    ARTIFACTS.mkdir(exist_ok=True)
+    web_log = open(ARTIFACTS / "chaos-redis-failover-web.log", "ab")  # noqa: SIM115 - closed below
+    worker_log_path = ARTIFACTS / "chaos-redis-failover-worker.log"
+    worker_log = open(worker_log_path, "ab")  # noqa: SIM115 - closed below
+    web_port = free_port()
+    web = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "gunicorn"), "tiktok.wsgi", "-c", "python:tiktok.gunicorn_conf"]
+        + ["-b", f"127.0.0.1:{web_port}", "-w", "2", "--threads", "4"],
+        cwd=REPO,
+        env=env | {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("metrics"))},
+        stdout=web_log,
+        stderr=subprocess.STDOUT,
+    )
+    mark = worker_log_path.stat().st_size
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "tiktok", "worker", "-Q", "default,media,fanout", "-c", "2"]
+        + [
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+            "-n",
+            f"redis-chaos-{os.getpid()}@%h",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{web_port}"
+    wait_until(lambda: _ok(f"{base}/healthz"), timeout=60, message="gunicorn")
+    wait_until(lambda: b" ready." in worker_log_path.read_bytes()[mark:], timeout=60, message="the worker")
+    yield {"env": env, "base": base, **data}
+    web.terminate()
+    os.killpg(worker.pid, signal.SIGTERM)
+    for process in (web, worker):
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    web_log.close()
+    worker_log.close()
+
+
+def _ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def login(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    response = session.post(
+        f"{base}/api/v1/auth/login", json={"username": username, "password": "correct-horse-battery"}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    session.headers["Authorization"] = f"Bearer {response.json()['token']}"
+    return session
+
+
+class Load:
+    """USERS threads, each following a creator, liking and commenting on their video and
+    reading the feed, creator after creator, then commenting on to the end."""
+
+    def __init__(self, base: str, usernames: list[str], creators: list[list[str]]):
+        self.base = base
+        self.sessions = [login(base, name) for name in usernames]
+        self.names = usernames
+        self.creators = creators
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        # (when the request was sent, kind, actor, target): target is the followee, the
+        # liked video or the comment id.
+        self.acknowledged: list[tuple[float, str, str, str]] = []
+        self.write_failures: list[tuple[float, str, int]] = []
+        self.feed_reads = 0
+        self.feed_failures: list[tuple[float, int | str]] = []
+        self.degraded_feed_reads = 0
+        self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(len(self.sessions))]
+
+    def start(self):
+        for thread in self.threads:
+            thread.start()
+
+    def join(self):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def write(self, session, kind: str, actor: str, url: str, body: dict | None, target: str | None) -> None:
+        sent = time.monotonic()
+        try:
+            response = session.post(url, json=body, timeout=10)
+            status = response.status_code
+        except requests.RequestException:
+            status = 0
+        with self.lock:
+            if status in (200, 201):
+                self.acknowledged.append((sent, kind, actor, target or str(response.json()["id"])))
+            else:
+                self.write_failures.append((sent, kind, status))
+
+    def run(self, index: int) -> None:
+        session, actor = self.sessions[index], self.names[index]
+        creators = list(self.creators)
+        random.Random(index).shuffle(creators)
+        api = f"{self.base}/api/v1"
+        step = 0
+        while not self.stop.is_set():
+            creator, video = creators[step % len(creators)]
+            if step < len(creators):
+                self.write(session, "follow", actor, f"{api}/users/{creator}/follow", None, creator)
+                self.write(session, "like", actor, f"{api}/videos/{video}/like", None, video)
+            self.write(session, "comment", actor, f"{api}/videos/{video}/comments", {"text": f"{actor}-{step}"}, None)
+            try:
+                response = session.get(f"{api}/feed", timeout=10)
+                read: int | str = response.status_code
+                degraded = "X-Feed-Degraded" in response.headers
+            except requests.RequestException as exc:
+                read, degraded = type(exc).__name__, False
+            with self.lock:
+                self.feed_reads += 1
+                self.degraded_feed_reads += degraded
+                if read != 200:
+                    self.feed_failures.append((time.monotonic(), read))
+            step += 1
+            time.sleep(0.05)
+
+
+CHECK = """
+SELECT 'comment', u.username, n.comment_id::text
+  FROM activity_notification n JOIN activity_comment c ON c.id = n.comment_id
+  JOIN accounts_user u ON u.id = c.author_id
+ WHERE n.kind = 'comment'
+UNION ALL
+SELECT n.kind, actor.username, CASE WHEN n.kind = 'like' THEN n.video_id::text ELSE recipient.username END
+  FROM activity_notification n JOIN activity_notificationactor a ON a.notification_id = n.id
+  JOIN accounts_user actor ON actor.id = a.actor_id JOIN accounts_user recipient ON recipient.id = n.recipient_id
+ WHERE n.kind IN ('like', 'follow')
+"""
+
+
+def task_effects(url: str) -> set[tuple[str, str, str]]:
+    """(kind, actor, target) of every write whose task ran (its notification exists)."""
+    with psycopg.connect(url, connect_timeout=5) as connection:
+        return {tuple(row) for row in connection.execute(CHECK).fetchall()}
+
+
+def manage_shell(env: dict[str, str], code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+def test_durable_redis_master_killed_under_load_tasks_flow_again_and_none_is_lost(app):
+    database = app["env"]["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+    old_master = ha("redis-master")
+    load = Load(app["base"], app["users"], app["creators"])
+    load.start()
+    time.sleep(3)
+    ha("kill", f"redis-{old_master}")
+    killed_at = time.monotonic()
+    try:
+        # Tasks flow again: a write sent after the kill has had its task run by the worker
+        # (the outbox is not drained before the end, so nothing else can have run it).
+        def first_task_after_kill():
+            with load.lock:
+                later = {(kind, actor, target) for sent, kind, actor, target in load.acknowledged if sent > killed_at}
+            return bool(later & task_effects(database)) and time.monotonic()
+
+        back_at = wait_until(first_task_after_kill, timeout=45, interval=0.2, message="a task enqueued after the kill")
+        new_master = ha("redis-master")
+        time.sleep(3)  # writes, tasks and reads keep going on the new master
+    finally:
+        load.join()
+    # Drain what the outbox kept (publishes that failed while there was no master), then
+    # wait for the worker to run everything.
+    kept = int(manage_shell(app["env"], "from tiktok import outbox; print(outbox.pending_count())"))
+    manage_shell(app["env"], "from tiktok import outbox\nwhile outbox.drain(): pass")
+    expected = {(kind, actor, target) for _, kind, actor, target in load.acknowledged}
+    missing: set = set()
+
+    def all_applied():
+        nonlocal missing
+        missing = expected - task_effects(database)
+        return not missing
+
+    try:
+        wait_until(all_applied, timeout=20, interval=0.5, message="every acknowledged write's task")
+    except AssertionError:
+        pass
+    ha("start", f"redis-{old_master}")  # rejoins as a replica of the new master (Sentinel)
+    figures = {
+        "old_master": old_master,
+        "new_master": new_master,
+        "tasks_back_seconds": round(back_at - killed_at, 1),
+        "acknowledged_writes": len(expected),
+        "acknowledged_by_kind": {k: sum(1 for e in expected if e[0] == k) for k in ("follow", "like", "comment")},
+        "kept_in_outbox_then_drained": kept,
+        "tasks_lost_after_drain": len(missing),
+        "failed_writes_during_failover": len(load.write_failures),
+        "feed_reads": load.feed_reads,
+        "failed_feed_reads": len(load.feed_failures),
+        "degraded_feed_reads": load.degraded_feed_reads,
+    }
+    (ARTIFACTS / "chaos-redis-failover.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print("redis failover figures:", json.dumps(figures))
+    assert new_master != old_master, figures
+    assert not missing, sorted(missing)[:10]
+    assert not load.feed_failures, load.feed_failures[:10]
+    assert figures["tasks_back_seconds"] <= TASKS_BACK_WITHIN_SECONDS, figures
