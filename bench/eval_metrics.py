@@ -15,9 +15,11 @@ top k. recall@k: the share of all held-out likes found in the top k.
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import connection
 
 from activity.models import Favorite, Like, View
@@ -80,16 +82,20 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
     lengths: dict[str, list[int]] = defaultdict(list)
     reasons: dict[str, int] = defaultdict(int)  # For You: sources of the held-out videos it found
     build_seconds: list[float] = []
+    in_list = {"hit": 0, "found": 0}  # For You: held-out likes anywhere in its whole list
     top = max(CUTOFFS)
     for n, (user_id, targets) in enumerate(sorted(held.items()), start=1):
         seen = seen_by(user_id)
         step = time.monotonic()
         ranked = for_you.rank_for_user(user_id=user_id)
         build_seconds.append(time.monotonic() - step)
+        whole = targets.intersection(item.video_id for item in ranked)
+        in_list["found"] += len(whole)
+        in_list["hit"] += bool(whole)
         for item in ranked[:top]:
             if item.video_id in targets:
                 for reason in item.reasons:
-                    reasons[reason.split(" @")[0].split(" #")[0]] += 1
+                    reasons[re.sub(r"([@#])\S+", r"\1...", reason)] += 1
         following = [
             entry.video_id
             for entry in pull_feed_entries(user_id=user_id, before=None, limit=len(seen) + top)
@@ -118,6 +124,11 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
         "held_out_likes": total,
         "hit_rate": {m: {str(k): round(hits[m][k] / max(users, 1), 4) for k in CUTOFFS} for m in METHODS},
         "recall": {m: {str(k): round(found[m][k] / max(total, 1), 4) for k in CUTOFFS} for m in METHODS},
+        "for_you_whole_list": {
+            "length_cap": settings.FOR_YOU_MAX_ITEMS,
+            "hit_rate": round(in_list["hit"] / max(users, 1), 4),
+            "recall": round(in_list["found"] / max(total, 1), 4),
+        },
         "mean_list_length": {m: round(sum(v) / max(len(v), 1), 1) for m, v in lengths.items()},
         "for_you_hit_reasons": dict(sorted(reasons.items(), key=lambda item: -item[1])),
         "trending_items": len(trending),

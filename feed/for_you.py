@@ -5,7 +5,8 @@ a view under ``FOR_YOU_SKIP_MS``) read from Postgres, and candidates from five s
 followed creators, hashtags and creators of what they engaged with, co-engagement
 neighbours (``co_engagement_recompute``, by beat), trending and a share of fresh videos
 with few views (exploration, so new creators get seen). Each candidate's score is the
-sum of what each source gives it, and every source that contributed leaves a reason.
+sum of what each source gives it (plus freshness and a popularity prior: the log of its
+likes), and every source that contributed leaves a reason.
 The ranked list is diversified (at most ``FOR_YOU_PER_CREATOR`` per creator in any
 ``FOR_YOU_DIVERSITY_WINDOW`` consecutive cards) and stored per user by
 ``feed.for_you_store``. Pages read it from Redis; with Redis down the same ranking is
@@ -44,6 +45,7 @@ LIKE_WEIGHT, FAVORITE_WEIGHT, COMPLETION_WEIGHT, SKIP_WEIGHT = 3.0, 2.0, 2.0, -1
 TOP_HASHTAGS, TOP_CREATORS = 10, 10
 SIGNAL_LIKES, SIGNAL_VIEWS = 200, 500
 CANDIDATES_PER_SOURCE = 200
+POPULARITY_WEIGHT = 1.0  # at most this much for the most liked candidate (log of likes)
 
 
 @dataclass
@@ -155,15 +157,18 @@ def rank_for_user(*, user_id: int, use_redis: bool = True) -> list[Candidate]:
             candidate(video_id).add(1.0, f"you follow @{username}")
     if tags:
         top = max(weight for _, weight in tags.values())
-        links = (
-            VideoHashtag.objects.filter(hashtag_id__in=list(tags), video__published_at__gte=_recent_since())
-            .filter(public_video_q("video__"))
-            .order_by("-video__published_at")
-            .values_list("video_id", "hashtag_id")[: CANDIDATES_PER_SOURCE * 2]
-        )
-        for video_id, tag_id in links:
-            name, weight = tags[tag_id]
-            candidate(video_id).add(2.0 * weight / top, f"liked #{name} videos")
+        total = sum(weight for _, weight in tags.values())
+        for tag_id, (name, weight) in tags.items():
+            # Each tag's share of the budget follows its weight: a strong interest is not
+            # crowded out by the newest videos of weak ones.
+            links = (
+                VideoHashtag.objects.filter(hashtag_id=tag_id, video__published_at__gte=_recent_since())
+                .filter(public_video_q("video__"))
+                .order_by("-video__published_at")
+                .values_list("video_id", flat=True)[: math.ceil(CANDIDATES_PER_SOURCE * 2 * weight / total)]
+            )
+            for video_id in links:
+                candidate(video_id).add(2.0 * weight / top, f"liked #{name} videos")
     if creators:
         top = max(creators.values())
         liked_creators = _recent_public().filter(owner_id__in=list(creators)).order_by("-published_at")
@@ -194,17 +199,20 @@ def _finish(*, user_id: int, candidates: dict[str, Candidate], signals: Signals)
         candidates.pop(video_id, None)
     now = timezone.now()
     kept: list[Candidate] = []
-    rows = (
+    rows = list(
         Video.objects.public()
         .filter(id__in=list(candidates))
         .exclude(owner_id__in=[user_id, *relations.hidden_user_ids(viewer_id=user_id)])
-        .values_list("id", "owner_id", "owner__username", "published_at")
+        .values_list("id", "owner_id", "owner__username", "published_at", "likes_count")
     )
-    for video_id, owner_id, username, published_at in rows:
+    most_liked = math.log1p(max((row[4] for row in rows), default=0))
+    for video_id, owner_id, username, published_at, likes in rows:
         found = candidates[str(video_id)]
         found.owner_id, found.username = owner_id, username
         found.age_hours = max((now - published_at).total_seconds() / 3600, 0.0)
         found.score += 0.5 * math.pow(0.5, found.age_hours / 24)  # fresher first, all else equal
+        if most_liked:  # and more liked by everyone first: a candidate's own appeal, all-time
+            found.score += POPULARITY_WEIGHT * math.log1p(likes) / most_liked
         kept.append(found)
     kept.sort(key=lambda item: (-item.score, item.video_id))
     return diversify(kept)

@@ -56,7 +56,10 @@ class Command(BaseCommand):
         out.write(f"  seeded in {seed_seconds:.1f} s: {facts}")
         with db_router.use_primary():  # offline: read what was just written
             users = sample_users(
-                size=options["sample"], holdout=options["holdout"], exclude_below=spec.creators, rng=random.Random(spec.seed)
+                size=options["sample"],
+                holdout=options["holdout"],
+                exclude_below=spec.creators,
+                rng=random.Random(spec.seed),
             )
             if not users:
                 raise CommandError("No user has enough likes to hold some out: raise --likes.")
