@@ -37,7 +37,7 @@ USERS = 6
 CREATORS = 40
 TASKS_BACK_WITHIN_SECONDS = 15
 ARTIFACTS = REPO / "test-artifacts"
-STACK_REDIS_HA_PORTS = os.environ.get("STACK_REDIS_HA_PORTS", "56383 56384").split()
+STACK_REDIS_HA_PORTS = os.environ.get("STACK_REDIS_HA_PORTS", "61383 61384").split()
 
 
 def ha(*args: str) -> str:
