@@ -243,6 +243,18 @@ def mentioned_usernames(text: str) -> list[str]:
     return list(names)[: settings.MENTIONS_MAX_PER_TEXT]
 
 
+def mentioned_user_ids(text: str) -> list[int]:
+    """Ids of the active, unsuspended users ``text`` mentions (blocks are checked per item)."""
+    names = mentioned_usernames(text)
+    if not names:
+        return []
+    return list(
+        User.objects.using(PRIMARY)
+        .filter(username__in=names, is_active=True, suspended_at__isnull=True)
+        .values_list("id", flat=True)
+    )
+
+
 def notification_sync_comment(*, comment_id: int) -> None:
     """A comment reaches the video owner's inbox, and every user it mentions (once)."""
     comment = (
@@ -267,15 +279,7 @@ def notification_sync_comment(*, comment_id: int) -> None:
         comment_id=comment_id,
         **common,
     )
-    names = mentioned_usernames(text)
-    if not names:
-        return
-    mentioned = (
-        User.objects.using(PRIMARY)
-        .filter(username__in=names, is_active=True, suspended_at__isnull=True)
-        .values_list("id", flat=True)
-    )
-    for user_id in mentioned:
+    for user_id in mentioned_user_ids(text):
         _sync(
             recipient_id=user_id,
             kind=NotificationKind.MENTION,
@@ -293,19 +297,11 @@ def notification_sync_caption(*, video_id) -> None:
     if row is None:
         return  # not public (yet, or any more): nobody is told about it
     owner_id, caption, published_at = row
-    names = mentioned_usernames(caption)
-    if not names:
-        return
 
     def present():
         return published_at if public.exists() else None
 
-    mentioned = (
-        User.objects.using(PRIMARY)
-        .filter(username__in=names, is_active=True, suspended_at__isnull=True)
-        .values_list("id", flat=True)
-    )
-    for user_id in mentioned:
+    for user_id in mentioned_user_ids(caption):
         _sync(
             recipient_id=user_id,
             kind=NotificationKind.MENTION,
