@@ -12,9 +12,6 @@ itself. Figures go to test-artifacts/chaos-failover.json (RELIABILITY.md quotes 
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import socket
 import subprocess
 import sys
 import threading
@@ -24,57 +21,18 @@ import psycopg
 import pytest
 import requests
 
+from tests.chaos.ha import answers, free_port, ha, ha_env, login
 from tests.conftest import REPO, wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
-STACK_HA = REPO / "bin" / "stack-ha"
 DATABASE = "tiktok_chaos"
 USERS = 6
 WRITES_BACK_WITHIN_SECONDS = 15
 
 
-def ha(*args: str) -> str:
-    result = subprocess.run(
-        [str(STACK_HA), *args],
-        cwd=REPO,
-        env=os.environ | {"STACK_HA": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout.strip()
-
-
-def ha_env() -> dict[str, str]:
-    """The app's environment on the formation (bin/stack env with STACK_HA=1), own database."""
-    exports = subprocess.run(
-        ["bin/stack", "env"], cwd=REPO, env=os.environ | {"STACK_HA": "1"}, capture_output=True, text=True, check=True
-    ).stdout
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "DJANGO_SETTINGS"))}
-    for line in exports.splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = shlex.split(value)[0] if value else ""
-    for name in ("DATABASE_URL", "DATABASE_REPLICA_URLS"):
-        env[name] = env[name].replace("/tiktok?", f"/{DATABASE}?")
-    return env | {
-        "DJANGO_SETTINGS_MODULE": "tiktok.settings",
-        "THROTTLE_WRITES": "100000/min",
-        "THROTTLE_AUTH": "100000/min",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 def primary_url(env: dict[str, str]) -> str:
     return env["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 SEED = """
@@ -89,7 +47,7 @@ print(json.dumps({{"users": [u.username for u in users], "video": str(video.id)}
 @pytest.fixture(scope="module")
 def formation(tmp_path_factory):
     ha("up")
-    env = ha_env()
+    env = ha_env(DATABASE)
     port = ha("primary").split()[1]
     subprocess.run(
         [
@@ -155,18 +113,11 @@ def formation(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{web_port}"
-    wait_until(lambda: _ok(f"{base}/healthz"), timeout=60, message="gunicorn")
+    wait_until(lambda: answers(f"{base}/healthz"), timeout=60, message="gunicorn")
     yield {"env": env, "base": base, **data}
     web.terminate()
     web.wait(timeout=30)
     log.close()
-
-
-def _ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _connect(url: str) -> psycopg.Connection | None:
@@ -174,16 +125,6 @@ def _connect(url: str) -> psycopg.Connection | None:
         return psycopg.connect(url, connect_timeout=5)
     except psycopg.OperationalError:
         return None
-
-
-def login(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    response = session.post(
-        f"{base}/api/v1/auth/login", json={"username": username, "password": "correct-horse-battery"}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    session.headers["Authorization"] = f"Bearer {response.json()['token']}"
-    return session
 
 
 class Load:

@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import shlex
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,11 +25,11 @@ import psycopg
 import pytest
 import requests
 
+from tests.chaos.ha import answers, free_port, ha, ha_env, login
 from tests.conftest import REPO, wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
-STACK_HA = REPO / "bin" / "stack-ha"
 DATABASE = "tiktok_chaos_redis"
 USERS = 6
 CREATORS = 40
@@ -40,45 +38,10 @@ ARTIFACTS = REPO / "test-artifacts"
 STACK_REDIS_HA_PORTS = os.environ.get("STACK_REDIS_HA_PORTS", "61383 61384").split()
 
 
-def ha(*args: str) -> str:
-    result = subprocess.run(
-        [str(STACK_HA), *args],
-        cwd=REPO,
-        env=os.environ | {"STACK_HA": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout.strip()
-
-
-def ha_env() -> dict[str, str]:
-    """The app's environment on the HA topology (bin/stack env with STACK_HA=1), own database."""
-    exports = subprocess.run(
-        ["bin/stack", "env"], cwd=REPO, env=os.environ | {"STACK_HA": "1"}, capture_output=True, text=True, check=True
-    ).stdout
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "DJANGO_SETTINGS"))}
-    for line in exports.splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = shlex.split(value)[0] if value else ""
+def _sentinel_env() -> dict[str, str]:
+    env = ha_env(DATABASE, NOTIFICATION_MAX_PER_RECIPIENT="100000")
     assert env.get("REDIS_SENTINELS"), "bin/stack env did not select Sentinel"
-    for name in ("DATABASE_URL", "DATABASE_REPLICA_URLS"):
-        env[name] = env[name].replace("/tiktok?", f"/{DATABASE}?")
-    return env | {
-        "DJANGO_SETTINGS_MODULE": "tiktok.settings",
-        "THROTTLE_WRITES": "100000/min",
-        "THROTTLE_AUTH": "100000/min",
-        "NOTIFICATION_MAX_PER_RECIPIENT": "100000",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return env
 
 
 SEED = """
@@ -100,7 +63,7 @@ def psql(port: str, sql: str) -> None:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     ha("up")
-    env = ha_env()
+    env = _sentinel_env()
     port = ha("primary").split()[1]
     psql(port, f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     psql(
@@ -151,7 +114,7 @@ def app(tmp_path_factory):
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{web_port}"
-    wait_until(lambda: _ok(f"{base}/healthz"), timeout=60, message="gunicorn")
+    wait_until(lambda: answers(f"{base}/healthz"), timeout=60, message="gunicorn")
     wait_until(lambda: b" ready." in worker_log_path.read_bytes()[mark:], timeout=60, message="the worker")
     yield {"env": env, "base": base, **data}
     web.terminate()
@@ -163,23 +126,6 @@ def app(tmp_path_factory):
             process.kill()
     web_log.close()
     worker_log.close()
-
-
-def _ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def login(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    response = session.post(
-        f"{base}/api/v1/auth/login", json={"username": username, "password": "correct-horse-battery"}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    session.headers["Authorization"] = f"Bearer {response.json()['token']}"
-    return session
 
 
 class Load:
