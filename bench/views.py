@@ -2,22 +2,20 @@
 
 ``sql``: the same page as ``GET /api/v1/feed``, computed on demand in SQL on the replica
 (the pull model on its own). ``floor``: token authentication and a tiny JSON response,
-the least an authenticated API view costs in this stack.
+the least an authenticated API view costs in this stack: the same short GET dispatch as
+``GET /api/v1/feed`` (``tiktok.api_views.AuthenticatedReadApiView``).
 """
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from feed.apis import page_response
 from feed.pages import pull_feed_page
+from tiktok.api_views import AuthenticatedReadApiView
 from tiktok.pagination import page_limit
 
 
-class BenchSqlFeedApi(APIView):
-    permission_classes = [IsAuthenticated]
-
+class BenchSqlFeedApi(AuthenticatedReadApiView):
     @extend_schema(exclude=True)
     def get(self, request):
         limit = page_limit(request.query_params.get("limit"))
@@ -25,9 +23,7 @@ class BenchSqlFeedApi(APIView):
         return page_response(page)
 
 
-class BenchFloorApi(APIView):
-    permission_classes = [IsAuthenticated]
-
+class BenchFloorApi(AuthenticatedReadApiView):
     @extend_schema(exclude=True)
     def get(self, request):
         return Response({"user": request.user.pk})

@@ -14,6 +14,7 @@ from activity import services as activity_services
 from activity.serializers import ViewRecordOutput
 from feed import pages, services
 from tiktok import metrics
+from tiktok.api_views import AuthenticatedReadApiView
 from tiktok.pagination import page_limit
 from tiktok.throttles import WriteThrottle
 from videos.serializers import VideoCardOutput
@@ -61,9 +62,7 @@ def page_response(page: pages.FeedPage) -> HttpResponse:
     return response
 
 
-class FeedApi(APIView):
-    permission_classes = [IsAuthenticated]
-
+class FeedApi(AuthenticatedReadApiView):
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: FeedPageOutput})
     def get(self, request):
         started = time.perf_counter()

@@ -7,13 +7,14 @@ new one), every log line carries it, and tasks enqueued by the request carry it 
 import contextvars
 import json
 import logging
-import uuid
+import os
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits (the shape of ``uuid4().hex``, without building a UUID)."""
+    return os.urandom(16).hex()
 
 
 def current_request_id() -> str:

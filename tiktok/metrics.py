@@ -22,11 +22,19 @@ import os
 import time
 from functools import lru_cache
 
-from celery import signals
-from django.conf import settings
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from prometheus_client import (
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# prometheus_client turns multiprocess mode on when the variable merely exists, and an
+# empty value (how the container's health checks and tests switch it off) then writes
+# its counter_<pid>.db files into the working directory. Empty means off: it must be
+# gone before prometheus_client is first imported.
+if os.environ.get(MULTIPROCESS_ENV) == "":
+    del os.environ[MULTIPROCESS_ENV]
+
+from celery import signals  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from prometheus_client import (  # noqa: E402
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
@@ -38,7 +46,6 @@ from prometheus_client import (
 
 logger = logging.getLogger(__name__)
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"
 FEED_EVENTS = ("hit", "miss", "rebuild", "degraded")
 
@@ -71,8 +78,9 @@ CELERY_TASK_DURATION = Histogram(
     "celery_task_duration_seconds", "Celery task run time, by task name.", ["task"], buckets=TASK_BUCKETS
 )
 
-for _event in FEED_EVENTS:
-    FEED_CACHE_EVENTS.labels(event=_event)  # exported as 0 before the first event
+# One child per outcome, made here: exported as 0 before the first event, and counting
+# needs no ``labels()`` lookup on the hot path.
+_FEED_EVENT_COUNTERS = {event: FEED_CACHE_EVENTS.labels(event=event) for event in FEED_EVENTS}
 
 
 # --- helpers the application calls ------------------------------------------------------
@@ -85,9 +93,10 @@ def observe_feed_request(seconds: float) -> None:
 
 def count_feed_event(event: str) -> None:
     """Count a feed read outcome: ``hit``, ``miss``, ``rebuild`` or ``degraded``."""
-    if event not in FEED_EVENTS:
+    counter = _FEED_EVENT_COUNTERS.get(event)
+    if counter is None:
         raise ValueError(f"unknown feed event {event!r}; expected one of {FEED_EVENTS}")
-    FEED_CACHE_EVENTS.labels(event=event).inc()
+    counter.inc()
 
 
 def observe_fanout(seconds: float, batches: int) -> None:
@@ -107,6 +116,18 @@ def route_of(request) -> str:
     return match.view_name or match.route or UNMATCHED_ROUTE
 
 
+# The labelled children, looked up once per label set (``labels()`` validates and locks on
+# every call). Bounded: a client may send any method name.
+@lru_cache(maxsize=1024)
+def _request_duration(route: str):
+    return HTTP_REQUEST_DURATION.labels(route=route)
+
+
+@lru_cache(maxsize=1024)
+def _requests_counter(method: str, route: str, status: int):
+    return HTTP_REQUESTS.labels(method=method, route=route, status=str(status))
+
+
 class PrometheusMiddleware:
     """Count every response and time it, labelled by route (URL pattern name)."""
 
@@ -117,8 +138,8 @@ class PrometheusMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         route = route_of(request)
-        HTTP_REQUEST_DURATION.labels(route=route).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
+        _request_duration(route).observe(time.perf_counter() - started)
+        _requests_counter(request.method, route, response.status_code).inc()
         return response
 
 

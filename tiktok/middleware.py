@@ -20,8 +20,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else new_request_id()
+        # META, not request.headers: that builds a dict of every header on first use.
+        incoming = request.META.get("HTTP_X_REQUEST_ID")
+        request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else new_request_id()
         token = request_id_var.set(request_id)
         try:
             with db_router.scope():

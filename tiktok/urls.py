@@ -6,11 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from tiktok import health, metrics
 from tiktok.exceptions import json_not_found
 
+# Django tries patterns in order: the feed (the hottest read) first, so it resolves in a
+# few comparisons instead of after every other app's patterns. No two apps' patterns
+# overlap, so the order decides nothing else.
 api_v1 = [
+    path("", include("feed.urls")),
     path("", include("accounts.urls")),
     path("", include("videos.urls")),
     path("", include("activity.urls")),
-    path("", include("feed.urls")),
     path("", include("moderation.urls")),
 ]
 
