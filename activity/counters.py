@@ -97,22 +97,40 @@ def _redis():
 # --- Request path ---------------------------------------------------------------------
 
 
-def counter_add(*, entity: str, object_id, counter: str, delta: int) -> None:
-    """Add ``delta`` to a counter once the current transaction commits.
+@dataclass(frozen=True)
+class Delta:
+    entity: str
+    object_id: object
+    counter: str
+    delta: int
 
-    Never raises: if the durable Redis is unreachable the delta is lost and logged, and
-    the next recount restores the exact count from the relation rows.
+
+def counter_add(*, entity: str, object_id, counter: str, delta: int) -> None:
+    """Add ``delta`` to a counter once the current transaction commits (``counters_add``)."""
+    counters_add([Delta(entity=entity, object_id=object_id, counter=counter, delta=delta)])
+
+
+def counters_add(deltas: list[Delta]) -> None:
+    """Add several deltas once the current transaction commits, in one Redis round trip
+    (a follow moves two users' counters).
+
+    Never raises: if the durable Redis is unreachable the deltas are lost and logged, and
+    the next recount restores the exact counts from the relation rows.
     """
-    if counter not in TABLES[entity].columns:
-        raise ValueError(f"unknown counter {entity}.{counter}")
-    key = COUNTER_PENDING_KEY.format(entity=entity)
-    field = f"{object_id}:{counter}"
+    for delta in deltas:
+        if delta.counter not in TABLES[delta.entity].columns:
+            raise ValueError(f"unknown counter {delta.entity}.{delta.counter}")
 
     def apply() -> None:
         try:
-            _redis().hincrby(key, field, delta)
+            pipe = _redis().pipeline(transaction=False)
+            for delta in deltas:
+                pipe.hincrby(
+                    COUNTER_PENDING_KEY.format(entity=delta.entity), f"{delta.object_id}:{delta.counter}", delta.delta
+                )
+            pipe.execute()
         except Exception:  # noqa: BLE001 - the relation row is the truth; recount repairs
-            logger.warning("counter delta %s %s %+d lost: Redis unavailable", key, field, delta, exc_info=True)
+            logger.warning("counter deltas %s lost: Redis unavailable", deltas, exc_info=True)
 
     transaction.on_commit(apply)
 

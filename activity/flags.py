@@ -6,8 +6,8 @@ nothing, so a present hash is never a partial one). Fields:
 
 ``built``            present: the hash holds every like, favorite and follow of the user
 ``lease``            a rebuild in progress (its token)
-``l:<video id>``     the user likes the video
-``f:<video id>``     the user favorited the video
+``l:<feed id>``      the user likes the video (``Video.feed_id``: the feed's members)
+``f:<feed id>``      the user favorited the video
 ``u:<user id>``      the user follows that creator
 
 Correctness: a reader trusts the hash only when ``built`` is there; otherwise it reads
@@ -120,10 +120,10 @@ def flags_rebuild(*, user_id: int) -> bool:
     key = flags_key(user_id)
     _run(REBUILD_START, keys=[key], args=[token, 60])
     with db_router.use_primary():
-        fields = [LIKED + str(v) for v in Like.objects.filter(user_id=user_id).values_list("video_id", flat=True)]
-        fields += [
-            FAVORITED + str(v) for v in Favorite.objects.filter(user_id=user_id).values_list("video_id", flat=True)
-        ]
+        likes = Like.objects.filter(user_id=user_id).values_list("video__feed_id", flat=True)
+        favorites = Favorite.objects.filter(user_id=user_id).values_list("video__feed_id", flat=True)
+        fields = [LIKED + str(feed_id) for feed_id in likes]
+        fields += [FAVORITED + str(feed_id) for feed_id in favorites]
         fields += [
             FOLLOWING + str(u) for u in Follow.objects.filter(follower_id=user_id).values_list("followee_id", flat=True)
         ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q, QuerySet
 from django_redis import get_redis_connection
 
 from accounts.models import User
@@ -98,15 +98,23 @@ def _write(user_id: int, members: list[str], *, overwrite: bool) -> None:
     client.register_script(WRITE)(keys=[_key(user_id)], args=["1" if overwrite else "0", ttl, *members])
 
 
-def hidden_users(*, viewer_id: int | None) -> Hidden:
-    """Who ``viewer_id`` must not see: one SMEMBERS when cached, SQL on a miss or outage."""
+def hidden_users_key(user_id: int) -> str:
+    """The cached set (``hidden_users``); it shares the user's hash tag with their feed keys,
+    so the feed's page script can read it in the same call (then pass ``members``)."""
+    return _key(user_id)
+
+
+def hidden_users(*, viewer_id: int | None, members: list | None = None) -> Hidden:
+    """Who ``viewer_id`` must not see: one SMEMBERS when cached (or ``members``, the set as
+    a caller already read it), SQL on a miss or outage."""
     if viewer_id is None:
         return NOBODY
-    try:
-        members = get_redis_connection("default").smembers(_key(viewer_id))
-    except Exception:  # noqa: BLE001 - cache Redis down: the database answers
-        logger.warning("hidden users of %s read from SQL: Redis unavailable", viewer_id)
-        return _parse(_members_from_sql(viewer_id)[0])
+    if members is None:
+        try:
+            members = get_redis_connection("default").smembers(_key(viewer_id))
+        except Exception:  # noqa: BLE001 - cache Redis down: the database answers
+            logger.warning("hidden users of %s read from SQL: Redis unavailable", viewer_id)
+            return _parse(_members_from_sql(viewer_id)[0])
     if members:
         return _parse(members)
     members, authoritative = _members_from_sql(viewer_id)
@@ -141,12 +149,20 @@ def viewer_blocked_ids(viewer) -> frozenset[int]:
     return blocked_user_ids(viewer_id=_viewer_id(viewer))
 
 
+def _blocks_between(user_id: int, other) -> QuerySet:
+    return Block.objects.filter(Q(blocker_id=user_id, blocked_id=other) | Q(blocker_id=other, blocked_id=user_id))
+
+
+def blocked_either_way(*, user_id: int, other) -> Exists:
+    """Whether ``user_id`` and ``other`` (an id or an ``OuterRef``) blocked each other,
+    either way, as an expression: for a write that checks it in its own statement."""
+    return Exists(_blocks_between(user_id, other))
+
+
 def blocked_between(*, user_id: int, other_id: int) -> bool:
     """Whether either user blocked the other (on the primary: writes decide on it)."""
     with db_router.use_primary():
-        return Block.objects.filter(
-            Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
-        ).exists()
+        return _blocks_between(user_id, other_id).exists()
 
 
 def has_blocked(*, blocker_id: int, blocked_id: int) -> bool:

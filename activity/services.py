@@ -12,24 +12,26 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Model
+from django.db.models import Model, OuterRef, QuerySet
 from django.utils import timezone
 from django_redis import get_redis_connection
 
 from accounts.models import User
 from activity import notifications, relations
-from activity.counters import counter_add
+from activity.counters import Delta, counter_add, counters_add
 from activity.flags import FAVORITED, FOLLOWING, LIKED, flags_record
 from activity.models import Block, Comment, CommentState, Favorite, Follow, Like, Mute, View
+from tiktok import db_router
 from tiktok.db_router import PRIMARY
 from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from tiktok.keys import VIEW_DEDUPE_KEY
-from tiktok.outbox import enqueue_on_commit
+from tiktok.outbox import Task, enqueue_on_commit, publish_on_commit, record_sql, recorded_sql
 from videos.models import Video
-from videos.selectors import video_get_public
+from videos.selectors import parse_video_id, video_get_public
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,73 @@ def _insert_ignoring_conflict(model: type[Model], **values) -> bool:
     )
     with connections[PRIMARY].cursor() as cursor:
         cursor.execute(sql, list(values.values()))
-        return cursor.fetchone() is not None
+        inserted = cursor.fetchone() is not None
+    if inserted:
+        db_router.mark_write()  # raw SQL: tell the router this scope wrote (read-your-writes)
+    return inserted
+
+
+@dataclass(frozen=True)
+class Changed:
+    changed: bool  # False: nothing to insert or delete (a repeated request)
+    target: dict[str, Any]  # the target row's selected values
+
+
+def _change_with_target(change_sql: str, change_params: list, *, target: QuerySet, tasks: list[Task]) -> Changed | None:
+    """Check the target, change the relation to it and record the ``tasks`` the change
+    starts in the outbox, all in one statement: one round trip and one commit.
+
+    ``target`` is a ``.values(...)`` queryset (with ``id``) of at most one row whose filters
+    are the checks (visible, not blocked ...): the ORM's own filters, compiled here, so who
+    may see what keeps one definition. ``change_sql`` inserts or deletes the relation row
+    of the CTE ``target``, ``RETURNING 1``; the tasks are recorded only if it did
+    (``tiktok.outbox.record_sql``) and published after the commit. None when ``target``
+    has no row; else whether a row changed, and the target's values.
+    """
+    target_sql, target_params = target.query.get_compiler(using=PRIMARY).as_sql()
+    queue_sql, queue_params = record_sql(tasks, when="changed")
+    sql = (
+        f"WITH target AS ({target_sql}), changed AS ({change_sql}), queued AS ({queue_sql}) "  # noqa: S608 - from code
+        f"SELECT EXISTS (SELECT 1 FROM changed), {recorded_sql('queued')}, target.* FROM target"
+    )
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(sql, [*target_params, *change_params, *queue_params])
+        row = cursor.fetchone()
+        names = [column.name for column in cursor.description[2:]]
+    if row is None:
+        return None
+    changed, queued = row[0], row[1]
+    if changed:
+        db_router.mark_write()  # raw SQL: tell the router this scope wrote (read-your-writes)
+        publish_on_commit(queued)
+    return Changed(changed=changed, target=dict(zip(names, row[2:], strict=True)))
+
+
+def _insert_to_target(
+    model: type[Model], *, target: QuerySet, target_field: str, tasks: list[Task], **values
+) -> Changed | None:
+    """``INSERT ... SELECT`` the relation row to ``target`` with ``values``, ``ON CONFLICT
+    DO NOTHING`` (see ``_change_with_target``)."""
+    values = {"created_at": timezone.now(), **values}
+    columns = [model._meta.get_field(name).column for name in [*values, target_field]]
+    insert = (
+        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "  # noqa: S608 - identifiers from the model
+        f"SELECT {', '.join(['%s'] * len(values))}, target.id FROM target ON CONFLICT DO NOTHING RETURNING 1"
+    )
+    return _change_with_target(insert, list(values.values()), target=target, tasks=tasks)
+
+
+def _delete_to_target(
+    model: type[Model], *, target: QuerySet, target_field: str, tasks: list[Task], **values
+) -> Changed | None:
+    """``DELETE`` the relation row to ``target`` matching ``values`` (see ``_change_with_target``)."""
+    matches = [f"relation.{model._meta.get_field(name).column} = %s" for name in values]
+    delete = (
+        f"DELETE FROM {model._meta.db_table} AS relation USING target "  # noqa: S608 - identifiers from the model
+        f"WHERE {' AND '.join(matches)} AND relation.{model._meta.get_field(target_field).column} = target.id "
+        "RETURNING 1"
+    )
+    return _change_with_target(delete, list(values.values()), target=target, tasks=tasks)
 
 
 def _public_video(video_id, *, user: User | None = None) -> Video:
@@ -73,32 +141,49 @@ def follow_create(*, follower: User, followee: User) -> bool:
         raise ApplicationError("You cannot follow yourself.", code="cannot_follow_self")
     if followee.suspended_at is not None or not followee.is_active:
         raise NotFoundError("No such user.")
-    if relations.blocked_between(user_id=follower.pk, other_id=followee.pk):
-        if relations.has_blocked(blocker_id=followee.pk, blocked_id=follower.pk):
-            raise NotFoundError("No such user.")
-        raise ApplicationError("You blocked this user; unblock them first.", code="user_blocked")
-    with transaction.atomic(using=PRIMARY):
-        created = _insert_ignoring_conflict(Follow, follower_id=follower.pk, followee_id=followee.pk)
-        if created:
-            counter_add(entity="user", object_id=followee.pk, counter="followers", delta=1)
-            counter_add(entity="user", object_id=follower.pk, counter="following", delta=1)
-            flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=True)
-            enqueue_on_commit("feed.tasks.merge_creator_into_feed", follower.pk, followee.pk)
-            enqueue_on_commit("activity.tasks.notification_sync_follow", follower.pk, followee.pk)
-    return created
+    target = (
+        User.objects.filter(pk=followee.pk, is_active=True, suspended_at__isnull=True)
+        .filter(~relations.blocked_either_way(user_id=follower.pk, other=OuterRef("pk")))
+        .values("id")
+    )
+    tasks = [
+        Task("feed.tasks.merge_creator_into_feed", (follower.pk, followee.pk)),
+        Task("activity.tasks.notification_sync_follow", (follower.pk, followee.pk)),
+    ]
+    # One statement, no transaction block: the counters and the flag follow its commit.
+    inserted = _insert_to_target(Follow, target=target, target_field="followee", tasks=tasks, follower_id=follower.pk)
+    if inserted is None:
+        if relations.has_blocked(blocker_id=follower.pk, blocked_id=followee.pk):
+            raise ApplicationError("You blocked this user; unblock them first.", code="user_blocked")
+        raise NotFoundError("No such user.")  # they blocked the follower (or left meanwhile)
+    if inserted.changed:
+        _follow_counters(follower=follower, followee=followee, delta=1)
+        flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=True)
+    return inserted.changed
+
+
+def _follow_counters(*, follower: User, followee: User, delta: int) -> None:
+    counters_add(
+        [
+            Delta(entity="user", object_id=followee.pk, counter="followers", delta=delta),
+            Delta(entity="user", object_id=follower.pk, counter="following", delta=delta),
+        ]
+    )
 
 
 def follow_delete(*, follower: User, followee: User) -> bool:
     """``follower`` stops following ``followee``; True if there was a follow to remove."""
-    with transaction.atomic(using=PRIMARY):
-        deleted, _ = Follow.objects.filter(follower_id=follower.pk, followee_id=followee.pk).delete()
-        if deleted:
-            counter_add(entity="user", object_id=followee.pk, counter="followers", delta=-1)
-            counter_add(entity="user", object_id=follower.pk, counter="following", delta=-1)
-            flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=False)
-            enqueue_on_commit("feed.tasks.remove_creator_from_feed", follower.pk, followee.pk)
-            enqueue_on_commit("activity.tasks.notification_sync_follow", follower.pk, followee.pk)
-    return bool(deleted)
+    tasks = [
+        Task("feed.tasks.remove_creator_from_feed", (follower.pk, followee.pk)),
+        Task("activity.tasks.notification_sync_follow", (follower.pk, followee.pk)),
+    ]
+    target = User.objects.filter(pk=followee.pk).values("id")
+    deleted = _delete_to_target(Follow, target=target, target_field="followee", tasks=tasks, follower_id=follower.pk)
+    if deleted is None or not deleted.changed:  # None: the followee's account (and its follows) is gone
+        return False
+    _follow_counters(follower=follower, followee=followee, delta=-1)
+    flags_record(user_id=follower.pk, field=FOLLOWING + str(followee.pk), value=False)
+    return True
 
 
 # --- Likes and favorites --------------------------------------------------------------
@@ -109,27 +194,35 @@ RELATION_FLAGS = {"likes": LIKED, "favorites": FAVORITED}
 
 
 def _video_relation_create(*, model: type[Model], counter: str, user: User, video_id) -> bool:
-    with transaction.atomic(using=PRIMARY):
-        video = _public_video(video_id, user=user)
-        created = _insert_ignoring_conflict(model, user_id=user.pk, video_id=video.pk)
-        if created:
-            counter_add(entity="video", object_id=video.pk, counter=counter, delta=1)
-            flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(video.pk), value=True)
-            if model is Like:
-                enqueue_on_commit("activity.tasks.notification_sync_like", user.pk, str(video.pk))
-    return created
+    video_pk = parse_video_id(video_id)
+    target = (
+        Video.objects.public()
+        .filter(pk=video_pk)
+        .filter(~relations.blocked_either_way(user_id=user.pk, other=OuterRef("owner_id")))
+        .values("id", "feed_id")
+    )
+    tasks = [Task("activity.tasks.notification_sync_like", (user.pk, str(video_pk)))] if model is Like else []
+    # One statement, no transaction block: the counter and the flag follow its commit.
+    inserted = _insert_to_target(model, target=target, target_field="video", tasks=tasks, user_id=user.pk)
+    if inserted is None:
+        raise NotFoundError("No such video.")  # not public, or blocked either way
+    if inserted.changed:
+        counter_add(entity="video", object_id=video_pk, counter=counter, delta=1)
+        flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(inserted.target["feed_id"]), value=True)
+    return inserted.changed
 
 
 def _video_relation_delete(*, model: type[Model], counter: str, user: User, video_id) -> bool:
-    with transaction.atomic(using=PRIMARY):
-        video = _public_video(video_id)
-        deleted, _ = model.objects.filter(user_id=user.pk, video_id=video.pk).delete()
-        if deleted:
-            counter_add(entity="video", object_id=video.pk, counter=counter, delta=-1)
-            flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(video.pk), value=False)
-            if model is Like:
-                enqueue_on_commit("activity.tasks.notification_sync_like", user.pk, str(video.pk))
-    return bool(deleted)
+    video_pk = parse_video_id(video_id)
+    target = Video.objects.public().filter(pk=video_pk).values("id", "feed_id")
+    tasks = [Task("activity.tasks.notification_sync_like", (user.pk, str(video_pk)))] if model is Like else []
+    deleted = _delete_to_target(model, target=target, target_field="video", tasks=tasks, user_id=user.pk)
+    if deleted is None:
+        raise NotFoundError("No such video.")
+    if deleted.changed:
+        counter_add(entity="video", object_id=video_pk, counter=counter, delta=-1)
+        flags_record(user_id=user.pk, field=RELATION_FLAGS[counter] + str(deleted.target["feed_id"]), value=False)
+    return deleted.changed
 
 
 def like_create(*, user: User, video_id) -> bool:

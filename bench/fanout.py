@@ -13,10 +13,14 @@ FANOUT_FEED_ENTRIES = 5  # entries in each follower feed built before a fan-out
 
 
 def store_contains(user_ids: list[int], video_id: str) -> int:
-    """How many of the users' feeds hold ``video_id``."""
+    """How many of the users' feeds hold the video (feeds hold its feed id, not its UUID)."""
     from feed import store
+    from tiktok import db_router
+    from videos.models import Video
 
-    return store.feeds_containing(user_ids=user_ids, video_id=video_id)
+    with db_router.use_primary():
+        feed_id = Video.objects.filter(id=video_id).values_list("feed_id", flat=True).first()
+    return 0 if feed_id is None else store.feeds_containing(user_ids=user_ids, feed_id=feed_id)
 
 
 def queues_drained(broker) -> bool:
@@ -32,7 +36,6 @@ def fanout_phase(args, env, processes: Processes, workdir: Path) -> dict:
     from django.utils import timezone
 
     from feed import selectors, store, tasks
-    from feed.store import Entry
     from videos.models import Moderation, Video, VideoStatus
 
     broker = redis.Redis.from_url(args.redis_url)
@@ -93,7 +96,7 @@ def fanout_phase(args, env, processes: Processes, workdir: Path) -> dict:
                 if not queues_drained(broker):
                     continue
                 done_at = time.monotonic()
-                delivered = store_contains(follower_ids, str(video.id))
+                delivered = store.feeds_containing(user_ids=follower_ids, feed_id=video.feed_id)
                 if delivered == len(follower_ids):
                     break
                 done_at = None
@@ -105,7 +108,7 @@ def fanout_phase(args, env, processes: Processes, workdir: Path) -> dict:
                 "feed_build_seconds": round(build_seconds, 2),
                 "seconds": seconds,
                 "delivered": delivered,
-                "entry": Entry(score=selectors.score_of(now), video_id=str(video.id)).video_id,
+                "feed_id": video.feed_id,
             }
             say(f"fan-out to {len(follower_ids):,} followers: {seconds} s (feeds built in {build_seconds:.1f} s)")
             video.delete()

@@ -1,7 +1,8 @@
-"""Where one feed request spends its time: py-spy on a gunicorn worker under ``wrk -c1``.
+"""Where one feed request or one write (PUT like / PUT follow) spends its time: py-spy on a
+gunicorn worker under ``wrk -c1``.
 
 ``bench/run.py`` starts one sync gunicorn worker, records it with ``py-spy record
---format raw`` (collapsed stacks) while ``wrk`` reads the feed with one connection, and
+--format raw`` (collapsed stacks) while ``wrk`` drives one scenario with one connection, and
 sorts every sample into the first category whose marker appears in its stack. Divided by
 the requests served, that gives milliseconds of CPU per request and per category.
 """
@@ -15,10 +16,10 @@ from pathlib import Path
 
 RATE = 250  # samples per second
 
-# (category, markers): a sample belongs to the first category with a marker in its stack.
-# Samples are taken with ``--idle``, so time spent waiting for Postgres or Redis counts
-# towards the step that waits (wall time, not only CPU).
-CATEGORIES = (
+# Per profiled scenario, (category, markers): a sample belongs to the first category with
+# a marker in its stack. Samples are taken with ``--idle``, so time spent waiting for
+# Postgres or Redis counts towards the step that waits (wall time, not only CPU).
+FEED_CATEGORIES = (
     ("viewer flags", ("viewer_flags (",)),
     ("cards", ("video_cards (", "_cached_bases (", "card_base (", "page_cards (")),
     ("feed page script (Redis)", ("read_page (",)),
@@ -28,6 +29,25 @@ CATEGORIES = (
     ("rest of the view", ("feed_page (", "dispatch (")),
     ("Django request/middleware", ("get_response (", "__call__ (")),
 )
+# PUT like / PUT follow. After-commit work runs inside the commit's stack, so the steps
+# that run after the commit come before "transaction commit".
+WRITES_CATEGORIES = (
+    ("task publish (Celery)", ("apply_async (",)),
+    ("outbox rows", ("outbox.py",)),
+    ("counter deltas (Redis)", ("counters.py",)),
+    ("viewer flags (Redis)", ("flags.py",)),
+    ("write position (read-your-writes)", ("remember_write_position (",)),
+    ("transaction commit", ("commit (", "__exit__ (transaction.py")),
+    ("authentication", ("perform_authentication (", "authenticate (", "authenticate_credentials (")),
+    ("throttle (Redis)", ("check_throttles (",)),
+    ("relation change (with its checks)", ("_insert_ignoring_conflict (", "_change_with_target (")),
+    ("target and block checks", ("video_get_public (", "user_get_by_username (", "relations.py")),
+    ("replica state (router)", ("db_router.py",)),
+    ("response rendering", ("finalize_response (", "rendered_content (", "render (")),
+    ("rest of the view", ("dispatch (",)),
+    ("Django request/middleware", ("get_response (", "__call__ (")),
+)
+CATEGORIES = {"feed": FEED_CATEGORIES, "writes": WRITES_CATEGORIES}
 
 
 def worker_pid(master_pid: int, timeout: float = 10.0) -> int:
@@ -51,8 +71,9 @@ def record(*, pid: int, seconds: float, output: Path) -> subprocess.Popen:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def breakdown(raw: Path, *, requests: int) -> dict:
-    """Samples per category from collapsed stacks; ms per request assumes ``RATE``."""
+def breakdown(raw: Path, *, requests: int, scenario: str = "feed") -> dict:
+    """Samples per category of ``scenario`` from collapsed stacks; ms per request assumes ``RATE``."""
+    categories = CATEGORIES[scenario]
     counts: Counter[str] = Counter()
     total = idle = 0
     for line in raw.read_text().splitlines():
@@ -63,7 +84,7 @@ def breakdown(raw: Path, *, requests: int) -> dict:
         if "handle (" not in stack:
             idle += samples
             continue
-        category = next((name for name, markers in CATEGORIES if any(m in stack for m in markers)), "gunicorn/WSGI")
+        category = next((name for name, markers in categories if any(m in stack for m in markers)), "gunicorn/WSGI")
         counts[category] += samples
     total = sum(counts.values())
     per_request = 1000 / RATE / max(requests, 1)

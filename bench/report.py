@@ -11,35 +11,30 @@ HEADLINE_CONCURRENCY = 16  # the level the targets are read at (peak feed req/s 
 
 
 def redis_bytes_per_entry() -> dict:
-    """``MEMORY USAGE`` of feeds of known sizes (fake user ids, removed afterwards)."""
-    import uuid
+    """``MEMORY USAGE`` of feeds of known sizes holding the bench database's newest videos
+    (real feed ids and scores, written under fake user ids, removed afterwards)."""
+    from django.conf import settings
 
-    from feed import store
-    from feed.store import Entry
+    from feed import selectors, store
 
+    newest = selectors.entries_for(selectors.public_videos(), limit=500)
     usage = {}
     for size in (1, 128, 129, 500):
         user_id = 2_000_000_000 + size
-        entries = [Entry(score=1_700_000_000_000_000 + index, video_id=str(uuid.uuid4())) for index in range(size)]
-        store.write_feed(user_id=user_id, entries=entries, big_creator_ids=[])
+        store.write_feed(user_id=user_id, entries=newest[:size], big_creator_ids=[])
         usage[size] = store.feed_memory_bytes(user_id=user_id)
         if size == 500:
             encoding = store.client().object("encoding", store.FEED_KEY.format(user_id=user_id)).decode()
         store.write_feed(user_id=user_id, entries=[], big_creator_ids=[])
-    # The same 500-entry feed with integer, time-ordered members (publish ms << 12 | sequence),
-    # what issue 15 part 3 proposes instead of UUID strings: measured, not yet used.
-    key, redis = "bench:integer-member-feed", store.client()
-    base_ms = 1_700_000_000_000
-    redis.zadd(key, {str(((base_ms + i * 997) << 12) | (i % 4096)): (base_ms + i * 997) * 1000 for i in range(500)})
-    integer_usage = redis.memory_usage(key, samples=0)
-    redis.delete(key)
+    listpack_entries = store.client().config_get("zset-max-listpack-entries")["zset-max-listpack-entries"]
     return {
         "bytes_per_entry": round((usage[500] - usage[1]) / 499, 1),
         "usage_by_entries": usage,
         "encoding_500": encoding,
+        "largest_feed_id": max(entry.feed_id for entry in newest),
+        "feed_max_items": settings.FEED_MAX_ITEMS,
+        "zset_max_listpack_entries": int(listpack_entries),
         "feeds_per_gib": 2**30 // usage[500],
-        "integer_members_bytes_per_entry": round((integer_usage - usage[1]) / 499, 1),
-        "integer_members_feeds_per_gib": 2**30 // integer_usage,
     }
 
 

@@ -79,7 +79,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--cohort-sample", type=int, help="cohort users whose feeds are read")
     parser.add_argument("--seed", choices=["auto", "always", "never"], default="auto")
     parser.add_argument("--cohorts", default="100,1000,5000", help="follow counts of the cohort scenarios ('' to skip)")
-    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True, help="py-spy a feed request")
+    parser.add_argument(
+        "--profile", action=argparse.BooleanOptionalAction, default=True, help="py-spy a feed request and a write"
+    )
     parser.add_argument(
         "--delivery-clips", type=int, default=8, help="clips uploaded for the upload-to-feed delay (0 to skip)"
     )
@@ -261,6 +263,10 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
         scenarios = [*SCENARIOS, *cohort_scenarios]
         for scenario in [*READ_SCENARIOS, *cohort_scenarios]:
             run_wrk(wrk, bare_port if scenario == "bare" else port, scenario, args.levels[0], 1.0, files)
+        # The writers' tokens too (3 s of floor requests touch ~98% of them): a real writer has
+        # been reading before they like, so writes are measured with warm authentication as
+        # the reads are, not with a token-cache miss (a SQL lookup) on most requests.
+        run_wrk(wrk, port, "floor", args.levels[0], 3.0, {**files, "floor": files["writers"]})
         levels = {}
         for connections in args.levels:
             row = {}
@@ -280,23 +286,25 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
     return servers
 
 
-def profile_phase(env, processes: Processes, files: dict, workdir: Path) -> dict:
-    """py-spy breakdown of feed requests (one sync worker, one connection)."""
+PROFILED_SCENARIOS = ("feed", "writes")
+
+
+def profile_phase(env, processes: Processes, files: dict, workdir: Path, scenario: str) -> dict:
+    """py-spy breakdown of ``scenario`` requests (one sync worker, one connection)."""
     from bench import profiling
 
     process, port = start_gunicorn(processes, "sync:1", env, workdir)
     try:
         wrk = ensure_wrk()
-        run_wrk(wrk, port, "feed", 1, 2.0, files)
-        spy = profiling.record(
-            pid=profiling.worker_pid(process.pid), seconds=PROFILE_SECONDS, output=workdir / "profile.txt"
-        )
+        output = workdir / f"profile-{scenario}.txt"
+        run_wrk(wrk, port, scenario, 1, 2.0, files)
+        spy = profiling.record(pid=profiling.worker_pid(process.pid), seconds=PROFILE_SECONDS, output=output)
         time.sleep(0.5)
-        measured = run_wrk(wrk, port, "feed", 1, PROFILE_SECONDS - 1.5, files)
+        measured = run_wrk(wrk, port, scenario, 1, PROFILE_SECONDS - 1.5, files)
         spy.wait(PROFILE_SECONDS + 30)
-        if spy.returncode != 0 or not (workdir / "profile.txt").exists():
+        if spy.returncode != 0 or not output.exists():
             return {"error": (spy.stderr.read() or b"").decode()[-500:]}
-        result = profiling.breakdown(workdir / "profile.txt", requests=measured["requests"])
+        result = profiling.breakdown(output, requests=measured["requests"], scenario=scenario)
         return result | {"wall_ms_per_request": measured["p50_ms"]}
     finally:
         processes.stop(process)
@@ -348,9 +356,10 @@ def main(argv=None) -> int:
         results["servers"] = servers
         results.update(headline(servers))
         if args.profile:
-            rewarm(read_ids)
-            results["profile_feed"] = profile_phase(env, processes, inputs["files"], workdir)
-            say(f"py-spy, one feed request: {json.dumps(results['profile_feed'])}")
+            for scenario in PROFILED_SCENARIOS:
+                rewarm(read_ids)
+                results[f"profile_{scenario}"] = profile_phase(env, processes, inputs["files"], workdir, scenario)
+                say(f"py-spy, one {scenario} request: {json.dumps(results[f'profile_{scenario}'])}")
         results["read_non_2xx"] = sum(
             levels[level][scenario]["non_2xx"] + levels[level][scenario]["socket_errors"]
             for levels in servers.values()
@@ -384,7 +393,8 @@ def main(argv=None) -> int:
         keys += ("feed_vs_bare", "feed_vs_floor", "feed_vs_sql", "fanout_10k_s", "fanout_100k_s")
         keys += ("redis_bytes_per_entry", "read_non_2xx", "targets")
         summary = {key: results[key] for key in keys}
-        summary["profile_feed"] = results.get("profile_feed", {}).get("categories")
+        for scenario in PROFILED_SCENARIOS:
+            summary[f"profile_{scenario}"] = results.get(f"profile_{scenario}", {}).get("categories")
         print(json.dumps(summary, indent=2))
         return 0
     finally:

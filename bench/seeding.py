@@ -55,12 +55,14 @@ def columns_of(model, generated: list[str]) -> tuple[list[str], str]:
     """Columns to COPY: ``generated`` ones first, then every other column as a constant.
 
     Columns added to the models later get their Python default, so a new nullable or
-    defaulted field does not break the loader.
+    defaulted field does not break the loader. Columns with a database default
+    (``Video.feed_id``: its sequence) are left out: COPY fills them from that default,
+    in the order rows are loaded.
     """
     constants = []
     names = []
     for field in model._meta.concrete_fields:
-        if field.column in generated:
+        if field.column in generated or field.has_db_default():
             continue
         default = field.get_default()
         if default is None and not field.null:

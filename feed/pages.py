@@ -19,10 +19,18 @@ from activity import flags, relations
 from activity.selectors import video_cards, viewer_flags
 from feed import selectors, services, store, trending_store
 from feed.store import REDIS_ERRORS, Entry
-from tiktok import cursors, metrics
+from tiktok import cursors, db_router, metrics
 from tiktok.cursors import InvalidCursorError
 from tiktok.outbox import enqueue
-from videos.selectors import CARD_JSON_NOT_PUBLIC, CardJson, card_json_key_template, card_json_parse
+from videos.models import FEED_ID_MAX
+from videos.selectors import (
+    CARD_JSON_NOT_PUBLIC,
+    CardJson,
+    card_json_key_template,
+    card_json_parse,
+    feed_ids_by_video_id,
+    video_ids_by_feed_id,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +54,7 @@ class Cursor:
     def encode(self) -> str:
         data: dict = {"k": self.kind}
         if self.entry is not None:
-            data |= {"s": self.entry.score, "m": self.entry.video_id}
+            data |= {"s": self.entry.score, "m": self.entry.feed_id}
         if self.version is not None:
             data |= {"v": self.version, "o": self.offset}
         return cursors.sign(data)
@@ -66,8 +74,20 @@ class Cursor:
             return cls(kind=kind, version=version, offset=offset)
         if kind not in {"f", "s"}:
             raise InvalidCursorError()
-        entry = Entry(score=cursors.epoch_microseconds(data.get("s")), video_id=cursors.uuid_text(data.get("m")))
+        entry = Entry(score=cursors.epoch_microseconds(data.get("s")), feed_id=_cursor_member(data.get("m")))
         return cls(kind=kind, entry=entry)
+
+
+def _cursor_member(value) -> int:
+    """The feed id a cursor continues after. Cursors signed before feed ids were members
+    carry the video's UUID: mapped to its feed id, so a client paging across the deploy
+    continues where it was (a video deleted since: ``InvalidCursorError``)."""
+    if isinstance(value, str):
+        feed_id = feed_ids_by_video_id([cursors.uuid_text(value)]).get(cursors.uuid_text(value))
+        if feed_id is None:
+            raise InvalidCursorError()
+        return feed_id
+    return cursors.bounded_int(value, low=1, high=FEED_ID_MAX - 1)
 
 
 def feed_page(*, viewer, cursor: str | None, limit: int) -> FeedPage:
@@ -94,15 +114,16 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
     before = cursor.entry
     items: list[dict | bytes] = []
     fetch = limit * 2 + 5
-    # Blocked (either way) and muted creators: one SMEMBERS per page; their entries are
-    # also taken out of the feed at once by a task, this only covers the race.
-    hidden = relations.hidden_user_ids(viewer_id=user_id)
+    # Blocked (either way) and muted creators, read by the first page script call; their
+    # entries are also taken out of the feed at once by a task, this only covers the race.
+    hidden: frozenset[int] | None = None
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
         cards_request = store.CardRequest(
             card_key_template=card_json_key_template(),
             flags_key=flags.flags_key(user_id),
             wanted=limit - len(items),
-            before_member=before.video_id if before else "",
+            before=before,
+            hidden_key="" if hidden is not None else relations.hidden_users_key(user_id),
         )
         read = store.read_page(
             user_id=user_id,
@@ -117,6 +138,8 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
             if not _ensure_built(user_id=user_id):
                 return _sql_page(viewer=viewer, before=before, limit=limit, seen=None)
             continue
+        if hidden is None:
+            hidden = relations.hidden_users(viewer_id=user_id, members=read.hidden_members).all
         if read.touch:
             _record_activity(user_id=user_id)
         if read.cards and not read.flags_built:
@@ -130,11 +153,11 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
         while start < len(entries):
             chunk = entries[start : start + _chunk_size(read, entries[start:], default=limit - len(items) + 2)]
             start += len(chunk)
-            wanted = [entry.video_id for entry in chunk if entry.video_id not in read.seen]
-            cards = _hydrate(read, video_ids=wanted, viewer=viewer, hidden=hidden) if wanted else {}
+            wanted = [entry.feed_id for entry in chunk if entry.feed_id not in read.seen]
+            cards = _hydrate(read, feed_ids=wanted, viewer=viewer, hidden=hidden) if wanted else {}
             for entry in chunk:
                 before = entry
-                card = cards.get(entry.video_id)
+                card = cards.get(entry.feed_id)
                 if card is not None:
                     items.append(card)
                     if len(items) == limit:
@@ -157,37 +180,56 @@ def _chunk_size(read: store.PageRead, entries: list[Entry], *, default: int) -> 
     """How many entries to hydrate next: those the page script already returned cards for
     (or skipped as seen), else ``default`` (the cards the page still needs plus slack)."""
     for index, entry in enumerate(entries):
-        if entry.video_id not in read.cards and entry.video_id not in read.seen:
+        if entry.feed_id not in read.cards and entry.feed_id not in read.seen:
             return index or default
     return len(entries)
 
 
-def _hydrate(read: store.PageRead, *, video_ids: list[str], viewer, hidden: frozenset[int]) -> dict[str, dict | bytes]:
-    """Cards for ``video_ids``: spliced from the bytes and flags the page script returned
+def _hydrate(read: store.PageRead, *, feed_ids: list[int], viewer, hidden: frozenset[int]) -> dict[int, dict | bytes]:
+    """Cards for ``feed_ids``: spliced from the bytes and flags the page script returned
     (a warm page: no SQL), else through ``activity.selectors.video_cards`` (card cache,
     then SQL). Flags not in Redis (hash not built) come from SQL."""
-    found: dict[str, dict | bytes] = {}
-    unflagged: dict[str, CardJson] = {}
-    missing: list[str] = []
-    for video_id in video_ids:
-        value, bits = read.cards.get(video_id, (None, ""))
+    found: dict[int, dict | bytes] = {}
+    unflagged: dict[int, CardJson] = {}
+    missing: list[int] = []
+    for feed_id in feed_ids:
+        value, bits = read.cards.get(feed_id, (None, ""))
         card = card_json_parse(value)
         if card is None:
-            missing.append(video_id)  # not read by the script, not cached, or invalidated
+            missing.append(feed_id)  # not read by the script, not cached, or invalidated
         elif card == CARD_JSON_NOT_PUBLIC or card.owner_id in hidden:
             continue
         elif bits:
-            found[video_id] = card.with_viewer(flags.VIEWER_JSON[bits])
+            found[feed_id] = card.with_viewer(flags.VIEWER_JSON[bits])
         else:
-            unflagged[video_id] = card
+            unflagged[feed_id] = card
     if unflagged:
-        owners = {video_id: card.owner_id for video_id, card in unflagged.items()}
+        video_ids = {feed_id: card.video_id() for feed_id, card in unflagged.items()}
+        owners = {video_ids[feed_id]: card.owner_id for feed_id, card in unflagged.items()}
         sql_flags = viewer_flags(viewer=viewer, video_owner_ids=owners)
-        for video_id, card in unflagged.items():
-            found[video_id] = card.with_viewer(flags.viewer_json(sql_flags[video_id]))
+        for feed_id, card in unflagged.items():
+            found[feed_id] = card.with_viewer(flags.viewer_json(sql_flags[video_ids[feed_id]]))
     if missing:
-        found |= {card["id"]: card for card in video_cards(video_ids=missing, viewer=viewer, hidden=hidden)}
+        found |= _cold_cards(missing, viewer=viewer, hidden=hidden)
     return found
+
+
+def _cold_cards(feed_ids: list[int], *, viewer, hidden: frozenset[int]) -> dict[int, dict]:
+    """Cards not in the card cache, through the public ids SQL knows them by. Feed entries
+    come from Redis, which fan-out fills as soon as a video is published: a replica that has
+    not replayed the publish yet does not know the row, so when it misses one, the page asks
+    the primary (while it answers) rather than skip the entry as gone."""
+    video_ids = video_ids_by_feed_id(feed_ids)
+    if len(video_ids) < len(set(feed_ids)):
+        with db_router.prefer_primary():
+            return _cards_by_feed_id(video_ids_by_feed_id(feed_ids), viewer=viewer, hidden=hidden)
+    return _cards_by_feed_id(video_ids, viewer=viewer, hidden=hidden)
+
+
+def _cards_by_feed_id(video_ids: dict[int, str], *, viewer, hidden: frozenset[int]) -> dict[int, dict]:
+    feed_ids_of = {video_id: feed_id for feed_id, video_id in video_ids.items()}
+    cards = video_cards(video_ids=list(feed_ids_of), viewer=viewer, hidden=hidden)
+    return {feed_ids_of[card["id"]]: card for card in cards}
 
 
 def _rebuild_flags(*, user_id: int) -> None:
@@ -216,7 +258,7 @@ def _exact_entries(read: store.PageRead, *, before: Entry | None) -> list[Entry]
     return entries
 
 
-def _sql_page(*, viewer, before: Entry | None, limit: int, seen: set[str] | None) -> FeedPage:
+def _sql_page(*, viewer, before: Entry | None, limit: int, seen: set[int] | None) -> FeedPage:
     """A page of the pull-model feed, continuing strictly after ``before``."""
     items: list[dict] = []
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
@@ -225,12 +267,12 @@ def _sql_page(*, viewer, before: Entry | None, limit: int, seen: set[str] | None
             return FeedPage(items=items, next_cursor=None, source="following")
         if seen is None:
             try:
-                seen = store.seen_among(user_id=viewer.pk, video_ids=[entry.video_id for entry in entries])
+                seen = store.seen_among(user_id=viewer.pk, feed_ids=[entry.feed_id for entry in entries])
             except REDIS_ERRORS:
                 seen = set()
         cards = {
             card["id"]: card
-            for card in video_cards(video_ids=[e.video_id for e in entries if e.video_id not in seen], viewer=viewer)
+            for card in video_cards(video_ids=[e.video_id for e in entries if e.feed_id not in seen], viewer=viewer)
         }
         for entry in entries:
             before = entry

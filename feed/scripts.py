@@ -85,13 +85,17 @@ return 1
 # on Redis Cluster ``store`` runs READ_OWN_PAGE and reads the rest by slot instead.)
 # With a card key template (ARGV[8]) it also returns the page itself, so a warm page is
 # one round trip: walking the entries the caller will take (deduplicated, newest first by
-# (score, member), above the floor, strictly before the cursor (ARGV[1], ARGV[11]), and the
-# cut rule of ``pages._exact_entries``), skipping seen ones, it reads each card (JSON bytes
-# prefixed "<owner id> ", "-" when not public, see ``videos.selectors``) and the viewer's
-# flags for it from their hash (ARGV[9], see ``activity.flags``: "l:<video>", "f:<video>",
-# "u:<owner>"), until ARGV[10] public cards are found. The caller still applies its own
-# exactness rules; these cards only spare it a second round trip.
-# KEYS: feed, meta, big, seen; ARGV: max score (inclusive, or +inf), count, creator key
+# (score, member), members compared as numbers: feed ids stay below 2^53, exact in a Lua
+# double, see ``videos.models.FEED_ID_MAX``; above the floor, strictly before the cursor
+# (ARGV[1], ARGV[11]), and the cut rule of ``pages._exact_entries``), skipping seen ones,
+# it reads each card (JSON bytes prefixed "<owner id> ", "-" when not public, see
+# ``videos.selectors``) and the viewer's flags for it from their hash (ARGV[9], see
+# ``activity.flags``: "l:<feed id>", "f:<feed id>", "u:<owner>"), until ARGV[10] public
+# cards are found. The caller still applies its own exactness rules; these cards only
+# spare it a second round trip.
+# With a fifth key (the viewer's hidden-users set, ``activity.relations``: same slot) it also
+# returns that set's members, so the page needs no round trip of its own for them.
+# KEYS: feed, meta, big, seen[, hidden]; ARGV: max score (inclusive, or +inf), count, creator key
 # template, ttl seconds, today, stats key, creator floor key template, card key template
 # ("" for no cards), flags key, cards wanted, cursor member ("" for none).
 READ_PAGE = """
@@ -138,9 +142,9 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
     for i = 1, #src, 2 do
       local member, score = src[i], tonumber(src[i + 1])
       if not taken[member] and score > low
-          and (ARGV[11] == '' or score < top or (score == top and member < ARGV[11])) then
+          and (ARGV[11] == '' or score < top or (score == top and tonumber(member) < tonumber(ARGV[11]))) then
         taken[member] = true
-        table.insert(rows, {score, member})
+        table.insert(rows, {score, tonumber(member), member})
         if score > tonumber(cut) then above_cut = true end
       end
     end
@@ -150,7 +154,7 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
   flags_built = redis.call('HEXISTS', ARGV[9], 'built')
   local wanted, found = tonumber(ARGV[10]), 0
   for _, row in ipairs(rows) do
-    local score, member = row[1], row[2]
+    local score, member = row[1], row[3]
     if found >= wanted or (tonumber(cut) > 0 and (score < tonumber(cut) or (above_cut and score == tonumber(cut)))) then
       break
     end
@@ -171,14 +175,20 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
     end
   end
 end
-return {built, own, merged, touch, seen, floor, cut, cards, flags_built}
+local hidden = {}
+if KEYS[5] then hidden = redis.call('SMEMBERS', KEYS[5]) end
+return {built, own, merged, touch, seen, floor, cut, cards, flags_built, hidden}
 """
 
 # READ_PAGE on Redis Cluster, where a script may touch only its KEYS (one slot): the
-# user's own keys only; ``store`` then reads the creators' sets, floors and seen flags
-# and counts the hit. KEYS: feed, meta, big, seen; ARGV: max score, count, ttl, today.
+# user's own keys and whether their flags hash (same hash tag) is built; ``store`` then
+# reads the creators' sets and floors, the cards, the flags and the seen state of merged
+# entries, and counts the hit. KEYS: feed, meta, big, seen[, flags]; ARGV: max score,
+# count, ttl, today.
 READ_OWN_PAGE = """
 local built = redis.call('EXISTS', KEYS[2])
+local flags_built = 0
+if KEYS[5] then flags_built = redis.call('HEXISTS', KEYS[5], 'built') end
 local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
 local floor = redis.call('HGET', KEYS[2], 'floor') or '0'
 local creators = redis.call('SMEMBERS', KEYS[3])
@@ -189,8 +199,8 @@ end
 local touch = 0
 if built == 1 and redis.call('HGET', KEYS[2], 'read_day') ~= ARGV[4] then
   redis.call('HSET', KEYS[2], 'read_day', ARGV[4])
-  for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+  for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
   touch = 1
 end
-return {built, own, creators, touch, seen, floor}
+return {built, own, creators, touch, seen, floor, flags_built}
 """

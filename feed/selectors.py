@@ -15,14 +15,18 @@ from feed.store import Entry
 from tiktok import db_router
 from videos.models import Video
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
 
 def score_of(published_at: datetime) -> int:
-    """Feed score: publish time in whole epoch microseconds (exact in a Redis double)."""
-    return int(published_at.timestamp() * 1_000_000)
+    """Feed score: publish time in whole epoch microseconds (exact in a Redis double).
+    Integer arithmetic: through a float timestamp a time could land a microsecond off."""
+    return (published_at - EPOCH) // MICROSECOND
 
 
 def time_of(score: int) -> datetime:
-    return datetime.fromtimestamp(score / 1_000_000, tz=UTC)
+    return EPOCH + score * MICROSECOND
 
 
 def public_videos():
@@ -46,8 +50,13 @@ def big_creator_ids(*, creator_ids: list[int]) -> list[int]:
 
 
 def entries_for(queryset, *, limit: int) -> list[Entry]:
-    rows = queryset.order_by("-published_at", "-id").values_list("id", "published_at")[:limit]
-    return [Entry(score=score_of(published_at), video_id=str(video_id)) for video_id, published_at in rows]
+    """The newest ``limit`` videos of ``queryset`` in the feed order: (publish time, feed id)
+    descending (index ``video_published_feed``)."""
+    rows = queryset.order_by("-published_at", "-feed_id").values_list("feed_id", "id", "published_at")[:limit]
+    return [
+        Entry(score=score_of(published_at), feed_id=feed_id, video_id=str(video_id))
+        for feed_id, video_id, published_at in rows
+    ]
 
 
 def feed_source(*, user_id: int) -> tuple[list[Entry], list[int], int]:
@@ -63,12 +72,12 @@ def creator_recent_entries(*, creator_id: int, limit: int) -> list[Entry]:
     return entries_for(public_videos().filter(owner_id=creator_id), limit=limit)
 
 
-def creator_video_ids_since(*, creator_id: int, since_score: int | None) -> list[str]:
-    """Ids of a creator's videos published at or after a score (what a feed could hold)."""
+def creator_feed_ids_since(*, creator_id: int, since_score: int | None) -> list[int]:
+    """Feed ids of a creator's videos published at or after a score (what a feed could hold)."""
     videos = Video.objects.filter(owner_id=creator_id, published_at__isnull=False)
     if since_score is not None:
         videos = videos.filter(published_at__gte=time_of(since_score))
-    return [str(video_id) for video_id in videos.values_list("id", flat=True)]
+    return list(videos.values_list("feed_id", flat=True))
 
 
 def pull_feed_entries(*, user_id: int, before: Entry | None, limit: int) -> list[Entry]:
@@ -80,7 +89,10 @@ def pull_feed_entries(*, user_id: int, before: Entry | None, limit: int) -> list
     videos = public_videos().filter(owner__in=Follow.objects.filter(follower_id=user_id).values("followee_id"))
     if before is not None:
         when = time_of(before.score)
-        videos = videos.filter(Q(published_at__lt=when) | Q(published_at=when, id__lt=before.video_id))
+        # The first condition lets the index scan start at the cursor (the OR cannot).
+        videos = videos.filter(published_at__lte=when).filter(
+            Q(published_at__lt=when) | Q(published_at=when, feed_id__lt=before.feed_id)
+        )
     return entries_for(videos, limit=limit)
 
 

@@ -24,18 +24,23 @@ from feed.store import Entry
 from tiktok import db_router, metrics
 from tiktok.outbox import enqueue
 from videos.models import Video
+from videos.selectors import feed_ids_by_video_id
 
 logger = logging.getLogger(__name__)
 
 # A rebuild keeps feed entries published from this long before it started: a video
 # published while the rebuild read the database reaches the feed by fan-out, not by it.
 REBUILD_OVERLAP_MICROSECONDS = 5_000_000
+REMOVE_BATCH_SIZE = 1000  # feed ids per ZREM
 
 
 def video_seen(*, viewer_id: int, video_id) -> None:
     """The viewer watched a video: later pages and sessions skip it (best effort)."""
+    feed_id = feed_ids_by_video_id([video_id]).get(str(video_id))
+    if feed_id is None:
+        return  # deleted meanwhile: no feed shows it
     try:
-        store.mark_seen(user_id=viewer_id, video_id=str(video_id))
+        store.mark_seen(user_id=viewer_id, feed_id=feed_id)
     except store.REDIS_ERRORS:
         logger.warning("could not record seen video for user %s", viewer_id)
 
@@ -74,7 +79,7 @@ def _published_entry(video_id: str) -> tuple[Entry, int, int] | None:
         return (
             selectors.public_videos()
             .filter(id=video_id)
-            .values_list("owner_id", "published_at", "owner__followers_count")
+            .values_list("owner_id", "published_at", "owner__followers_count", "feed_id")
             .first()
         )
 
@@ -84,8 +89,9 @@ def _published_entry(video_id: str) -> tuple[Entry, int, int] | None:
             row = read()
     if row is None:
         return None
-    owner_id, published_at, followers = row
-    return Entry(score=selectors.score_of(published_at), video_id=str(video_id)), owner_id, followers
+    owner_id, published_at, followers, feed_id = row
+    entry = Entry(score=selectors.score_of(published_at), feed_id=feed_id, video_id=str(video_id))
+    return entry, owner_id, followers
 
 
 def fanout_plan(*, video_id: str) -> Iterator[list[int]]:
@@ -181,23 +187,53 @@ def follow_unmerge(*, follower_id: int, followee_id: int) -> None:
         ):
             return  # followed again (and not muted) before this ran
         store.set_follows_big_creator(user_ids=[follower_id], creator_id=followee_id, following=False)
-        video_ids = selectors.creator_video_ids_since(creator_id=followee_id, since_score=None)
-        for start in range(0, len(video_ids), 1000):
-            store.remove_from_feed(user_id=follower_id, video_ids=video_ids[start : start + 1000])
+        feed_ids = selectors.creator_feed_ids_since(creator_id=followee_id, since_score=None)
+        for start in range(0, len(feed_ids), REMOVE_BATCH_SIZE):
+            store.remove_from_feed(user_id=follower_id, feed_ids=feed_ids[start : start + REMOVE_BATCH_SIZE])
 
 
-def video_purge(*, video_id: str, owner_id: int | None) -> None:
-    """Remove a withdrawn video from every follower's feed, the creator set and trending."""
-    video = Video.objects.filter(id=video_id).values_list("owner_id", flat=True).first()
+def video_purge(*, video_id: str, owner_id: int | None, feed_id: int | None) -> None:
+    """Remove a withdrawn video from every follower's feed, the creator set and trending.
+
+    A deleted video's row is gone: its owner and feed id come from the task's arguments."""
+    video = Video.objects.filter(id=video_id).values_list("owner_id", "feed_id").first()
     if selectors.public_videos().filter(id=video_id).exists():
         return  # restored before this ran
-    owner_id = video or owner_id
+    owner_id, feed_id = video or (owner_id, feed_id)
     trending_store.remove_from_trending(video_id=video_id)
-    if owner_id is None:
+    if owner_id is None or feed_id is None:
         return
-    store.remove_creator_video(creator_id=owner_id, video_id=video_id)
+    store.remove_creator_video(creator_id=owner_id, feed_id=feed_id)
     for batch in selectors.follower_id_batches(creator_id=owner_id, batch_size=settings.FANOUT_BATCH_SIZE):
-        store.remove_from_feeds(user_ids=batch, video_id=video_id)
+        store.remove_from_feeds(user_ids=batch, feed_id=feed_id)
+
+
+def creator_withdraw(*, creator_id: int) -> None:
+    """A suspended creator: their videos leave their followers' feeds and their own set
+    (pages already drop them: their cards are not public)."""
+    if not User.objects.filter(id=creator_id, suspended_at__isnull=False).exists():
+        return  # reinstated before this ran
+    feed_ids = selectors.creator_feed_ids_since(creator_id=creator_id, since_score=None)
+    store.set_creator_videos(creator_id=creator_id, entries=[], keep=settings.FEED_BIG_CREATOR_KEEP)
+    for batch in selectors.follower_id_batches(creator_id=creator_id, batch_size=settings.FANOUT_BATCH_SIZE):
+        for start in range(0, len(feed_ids), REMOVE_BATCH_SIZE):
+            store.remove_many_from_feeds(user_ids=batch, feed_ids=feed_ids[start : start + REMOVE_BATCH_SIZE])
+
+
+def creator_restore(*, creator_id: int) -> None:
+    """A reinstated creator: their recent videos return to their followers' built feeds (a
+    big creator's set is seeded again instead)."""
+    creator = User.objects.filter(id=creator_id, suspended_at__isnull=True).values_list("followers_count").first()
+    if creator is None:
+        return  # suspended again before this ran
+    if creator[0] >= settings.BIG_CREATOR_FOLLOWERS:
+        entries = selectors.creator_recent_entries(creator_id=creator_id, limit=settings.FEED_BIG_CREATOR_KEEP)
+        store.set_creator_videos(creator_id=creator_id, entries=entries, keep=settings.FEED_BIG_CREATOR_KEEP)
+        return
+    entries = selectors.creator_recent_entries(creator_id=creator_id, limit=settings.FEED_FOLLOW_BACKFILL)
+    for batch in selectors.follower_id_batches(creator_id=creator_id, batch_size=settings.FANOUT_BATCH_SIZE):
+        followers = sorted(set(batch) - _hiding_creator(creator_id=creator_id, user_ids=batch))
+        store.merge_into_feeds(user_ids=followers, entries=entries)
 
 
 def trending_score(*, likes: int, comments: int, views: int, completion: float, age_hours: float) -> float:

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from feed import for_you, for_you_store, selectors, services, store
+from feed import for_you, for_you_pools, for_you_store, selectors, services, store
 from tiktok.outbox import enqueue
 from videos import hashtags
 
@@ -38,8 +38,8 @@ def fanout_big_creator_followers(creator_id: int, follower_ids: list[int]) -> No
 
 
 @shared_task(name="feed.tasks.purge_video", **RETRY)
-def purge_video(video_id: str, owner_id: int | None = None) -> None:
-    services.video_purge(video_id=video_id, owner_id=owner_id)
+def purge_video(video_id: str, owner_id: int | None = None, feed_id: int | None = None) -> None:
+    services.video_purge(video_id=video_id, owner_id=owner_id, feed_id=feed_id)
 
 
 @shared_task(name="feed.tasks.creator_withdrawn", **RETRY)
@@ -128,4 +128,9 @@ def refresh_active_for_you() -> int:
 
 @shared_task(name="feed.tasks.recompute_co_engagement", **RETRY)
 def recompute_co_engagement() -> int:
-    return for_you.co_engagement_recompute()
+    return for_you_pools.co_engagement_recompute()
+
+
+@shared_task(name="feed.tasks.recompute_tag_pools", **RETRY)
+def recompute_tag_pools() -> int:
+    return for_you_pools.tag_pools_recompute()

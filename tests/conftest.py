@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,22 @@ def wait_for_replica_to_catch_up(timeout: float = 10.0) -> None:
                     f" last error {problem!r}"
                 )
             time.sleep(0.05)
+
+
+@contextmanager
+def replica_paused():
+    """WAL replay held on the replica (it lags from now on: what it serves is stale); always
+    resumed afterwards."""
+
+    def run(sql: str) -> None:
+        with connections["replica"].cursor() as cursor:
+            cursor.execute(sql)
+
+    run("SELECT pg_wal_replay_pause()")
+    try:
+        yield
+    finally:
+        run("SELECT pg_wal_replay_resume()")
 
 
 @pytest.fixture(scope="session", autouse=True)

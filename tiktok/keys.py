@@ -28,14 +28,16 @@ WORKER_HEARTBEAT_COUNT_KEY = "worker:heartbeat:count"
 # --- the cache Redis (LRU): everything here can be rebuilt -------------------------------
 
 # A video's card without viewer flags; ``videos.selectors``.
-VIDEO_CARD_KEY = "video:card:v1:{video_id}"
+VIDEO_CARD_KEY = "video:card:v2:{video_id}"  # v2: the cached card carries its feed id
 # The same card as the JSON a client receives (without "viewer"), prefixed "<owner id> ",
 # or "-" for a ready video nobody but its owner may see; read by the feed's page script
-# (written raw, not through Django's cache); ``videos.selectors``.
-VIDEO_CARD_JSON_KEY = "video:card:j1:{video_id}"
+# (written raw, not through Django's cache), so keyed by the feed member (``Video.feed_id``);
+# ``videos.selectors``.
+VIDEO_CARD_JSON_KEY = "video:card:j2:{feed_id}"
 # A user's like/favorite/follow flags (one hash, rebuilt from SQL on a miss); the hash tag
-# is the feed's (``feed:{<user id>}``), so both sit in one slot; ``activity.flags``.
-VIEWER_FLAGS_KEY = "flags:{{{user_id}}}"
+# is the feed's (``feed:{<user id>}``), so both sit in one slot; ``activity.flags``. v2: the
+# video fields are "l:<feed id>", "f:<feed id>" (the feed's members).
+VIEWER_FLAGS_KEY = "flags:v2:{{{user_id}}}"
 # The users a viewer must not see: "b:<id>" blocked either way, "m:<id>" muted, plus a
 # "built" member (an empty set still says "built"); rebuilt from SQL on a miss, rewritten
 # after every block or mute change; same hash tag as the feed; ``activity.relations``.

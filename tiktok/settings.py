@@ -500,7 +500,9 @@ FANOUT_BATCH_SIZE = env.int("FANOUT_BATCH_SIZE", default=1000)
 BIG_CREATOR_FOLLOWERS = env.int("BIG_CREATOR_FOLLOWERS", default=10000)
 FEED_FOLLOW_BACKFILL = env.int("FEED_FOLLOW_BACKFILL", default=50)
 FEED_INACTIVE_DAYS = env.int("FEED_INACTIVE_DAYS", default=30)
-FEED_SEEN_MAX = env.int("FEED_SEEN_MAX", default=1000)
+# FEED_MAX_ITEMS and FEED_SEEN_MAX stay at most ``zset-max-listpack-entries`` (512 in
+# bin/stack): a listpack sorted set costs 12-16 B per entry, a skiplist (past it) ~100 B.
+FEED_SEEN_MAX = env.int("FEED_SEEN_MAX", default=500)
 FEED_BIG_CREATOR_KEEP = env.int("FEED_BIG_CREATOR_KEEP", default=200)
 FEED_MAX_READ_ROUNDS = 4
 FEED_REBUILD_LOCK_SECONDS = env.float("FEED_REBUILD_LOCK_SECONDS", default=10.0)
@@ -545,6 +547,8 @@ FOR_YOU_CO_MAX_EVENTS = env.int("FOR_YOU_CO_MAX_EVENTS", default=100_000)
 FOR_YOU_CO_PER_USER = 30  # newest engaged videos per user that pair up
 FOR_YOU_CO_NEIGHBOURS = 20  # neighbours kept per video
 FOR_YOU_CO_MAX_VIDEOS = env.int("FOR_YOU_CO_MAX_VIDEOS", default=50_000)
+# Hashtag pools (each tag's best recent videos, ``feed.for_you_pools``), refreshed by beat.
+FOR_YOU_TAG_POOLS_INTERVAL_SECONDS = env.float("FOR_YOU_TAG_POOLS_INTERVAL_SECONDS", default=120.0)
 
 COUNTER_FLUSH_SECONDS = env.float("COUNTER_FLUSH_SECONDS", default=5.0)
 # A video is hidden (pending review) once its open reports weigh this much in total; a
@@ -580,4 +584,5 @@ CELERY_BEAT_SCHEDULE = {
     "feed-for-you-engaged": {"task": "feed.tasks.refresh_engaged_for_you", **_every(FOR_YOU_ENGAGED_INTERVAL_SECONDS)},
     "feed-for-you-active": {"task": "feed.tasks.refresh_active_for_you", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
     "feed-co-engagement": {"task": "feed.tasks.recompute_co_engagement", **_every(FOR_YOU_CO_INTERVAL_SECONDS)},
+    "feed-tag-pools": {"task": "feed.tasks.recompute_tag_pools", **_every(FOR_YOU_TAG_POOLS_INTERVAL_SECONDS)},
 }

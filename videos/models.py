@@ -40,8 +40,24 @@ class VideoQuerySet(models.QuerySet):
         return self.filter(public_video_q())
 
 
+# Feed members (``feed/store.py``): a plain sequence, so a later insert gets a larger id
+# (the feed's tie-break after publish time) and the ids stay small integers, which Redis
+# stores compactly in a listpack. Lua compares members with ``tonumber`` (a double): exact
+# while ids stay below ``FEED_ID_MAX`` (2^53), which a sequence reaches after 9e15 inserts.
+FEED_ID_SEQUENCE = "videos_video_feed_id_seq"
+FEED_ID_MAX = 2**53
+
+
 class Video(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Never shown by the API (public ids are the UUIDs); returned by INSERT ... RETURNING.
+    feed_id = models.BigIntegerField(
+        unique=True,
+        editable=False,
+        db_default=models.Func(
+            models.Value(FEED_ID_SEQUENCE), function="nextval", output_field=models.BigIntegerField()
+        ),
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="videos")
     caption = models.CharField(max_length=2200, blank=True)
     status = models.CharField(max_length=20, choices=VideoStatus.choices, default=VideoStatus.AWAITING_UPLOAD)
@@ -82,7 +98,8 @@ class Video(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at", "-id"], name="video_owner_created"),
             models.Index(fields=["owner", "-published_at", "-id"], name="video_owner_published"),
-            models.Index(fields=["-published_at", "-id"], name="video_published"),
+            # The feed order everywhere: (publish time, feed id) descending.
+            models.Index(fields=["-published_at", "-feed_id"], name="video_published_feed"),
             models.Index(fields=["status", "upload_expires_at"], name="video_status_expiry"),
         ]
 

@@ -28,7 +28,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django_redis import get_redis_connection
 
-from tiktok import media_urls
+from tiktok import db_router, media_urls
 from tiktok.exceptions import NotFoundError
 from tiktok.keys import VIDEO_CARD_JSON_KEY, VIDEO_CARD_KEY
 from tiktok.pagination import Page, keyset_page
@@ -94,6 +94,7 @@ def card_base(video: Video) -> dict:
     """The viewer-independent part of a card (cacheable)."""
     return {
         "id": str(video.id),
+        "feed_id": video.feed_id,
         "owner_id": video.owner_id,
         "status": video.status,
         "moderation": video.moderation,
@@ -171,14 +172,34 @@ class CardJson:
     owner_id: int
     body: bytes  # the card's JSON object without "viewer"
 
+    def video_id(self) -> str:
+        """The public id in the card (a page needing SQL flags maps by it)."""
+        return orjson.loads(self.body)["id"]
+
     def with_viewer(self, viewer: bytes) -> bytes:
         """The card a client receives: ``viewer`` (JSON) spliced in as its last member."""
         return self.body[:-1] + b',"viewer":' + viewer + b"}"
 
 
 def card_json_key_template() -> str:
-    """``VIDEO_CARD_JSON_KEY`` with ``<id>`` for the video id (for the feed's page script)."""
-    return VIDEO_CARD_JSON_KEY.format(video_id="<id>")
+    """``VIDEO_CARD_JSON_KEY`` with ``<id>`` for the feed id (for the feed's page script)."""
+    return VIDEO_CARD_JSON_KEY.format(feed_id="<id>")
+
+
+def card_json_key(feed_id: int) -> str:
+    return VIDEO_CARD_JSON_KEY.format(feed_id=feed_id)
+
+
+def video_ids_by_feed_id(feed_ids: Iterable[int]) -> dict[int, str]:
+    """Public ids of the videos with these feed ids (feeds hold feed ids; the API shows UUIDs)."""
+    rows = Video.objects.filter(feed_id__in=list(feed_ids)).values_list("feed_id", "id")
+    return {feed_id: str(video_id) for feed_id, video_id in rows}
+
+
+def feed_ids_by_video_id(video_ids: Iterable) -> dict[str, int]:
+    """Feed ids of the videos with these public ids."""
+    rows = Video.objects.filter(id__in=_parse_ids(video_ids)).values_list("id", "feed_id")
+    return {str(video_id): feed_id for video_id, feed_id in rows}
 
 
 def card_json_parse(value: bytes | None) -> CardJson | bytes | None:
@@ -206,7 +227,7 @@ def _cache_card_json(bases: list[dict]) -> None:
             value = b"%d " % base["owner_id"] + orjson.dumps(card)
         else:
             value = CARD_JSON_NOT_PUBLIC
-        pipe.set(VIDEO_CARD_JSON_KEY.format(video_id=base["id"]), value, nx=True, ex=_card_json_seconds())
+        pipe.set(card_json_key(base["feed_id"]), value, nx=True, ex=_card_json_seconds())
     pipe.execute()
 
 
@@ -230,13 +251,16 @@ def video_cards_invalidate(video_ids: Iterable) -> None:
     keys = [VIDEO_CARD_KEY.format(video_id=video_id) for video_id in ids]
     if not keys:
         return
+    # Read now, while the row exists (on the primary: a replica may not have a new video yet).
+    with db_router.use_primary():
+        feed_ids = list(Video.objects.filter(id__in=ids).values_list("feed_id", flat=True))
 
     def forget() -> None:
         try:
             _card_cache().set_many(dict.fromkeys(keys, CARD_TOMBSTONE), timeout=_tombstone_seconds())
             pipe = get_redis_connection("default").pipeline(transaction=False)
-            for video_id in ids:
-                pipe.set(VIDEO_CARD_JSON_KEY.format(video_id=video_id), CARD_TOMBSTONE, ex=_tombstone_seconds())
+            for feed_id in feed_ids:
+                pipe.set(card_json_key(feed_id), CARD_TOMBSTONE, ex=_tombstone_seconds())
             pipe.execute()
         except Exception:  # noqa: BLE001 - entries expire after VIDEO_CARD_CACHE_SECONDS anyway
             logger.warning("could not invalidate %s cached video cards", len(keys))
@@ -260,7 +284,7 @@ def _cards_from_bases(bases: list[dict], viewer, viewer_flags: ViewerFlags | Non
 
 
 def _card_from_base(base: dict, *, viewer_id: int | None, flags: dict) -> dict:
-    card = {key: value for key, value in base.items() if key not in {"owner_id", "creator_suspended"}}
+    card = {key: value for key, value in base.items() if key not in {"feed_id", "owner_id", "creator_suspended"}}
     card["counts"] = dict(base["counts"])
     # Playback URLs only for public videos: a takedown stops issuing them at once.
     public = _is_public(base)

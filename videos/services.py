@@ -52,12 +52,13 @@ def video_published(*, video_id) -> None:
     enqueue_on_commit("activity.tasks.notification_sync_caption", str(video_id))
 
 
-def video_withdrawn(*, video_id, owner_id: int | None) -> None:
+def video_withdrawn(*, video_id, owner_id: int | None, feed_id: int | None = None) -> None:
     """Tell the feeds a video was deleted, hidden or removed (purge after commit).
 
-    Reads drop it at once anyway: cards are only shown for public videos.
+    Reads drop it at once anyway: cards are only shown for public videos. A deleted
+    video's row is gone when the purge runs: pass its ``feed_id`` (the feeds' member).
     """
-    enqueue_on_commit("feed.tasks.purge_video", str(video_id), owner_id)
+    enqueue_on_commit("feed.tasks.purge_video", str(video_id), owner_id, feed_id)
 
 
 def locked_video(video_id: uuid.UUID) -> Video | None:
@@ -243,10 +244,10 @@ def video_delete(*, video_id, owner) -> None:
         video = _owner_video(video_id=video_id, owner=owner, lock=True)
         deleted_id, owner_id = video.id, video.owner_id
         was_published = video.status == VideoStatus.READY
+        video_cards_invalidate([deleted_id])  # while the row exists (the card keys need its feed id)
         video.delete()
-        video_cards_invalidate([deleted_id])
         if was_published:
-            video_withdrawn(video_id=deleted_id, owner_id=owner_id)
+            video_withdrawn(video_id=deleted_id, owner_id=owner_id, feed_id=video.feed_id)
         enqueue_on_commit("videos.tasks.video_delete_objects", str(deleted_id), owner_id)
 
 

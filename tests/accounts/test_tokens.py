@@ -15,7 +15,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.authentication import BearerTokenAuthentication
-from tests.conftest import wait_for_replica_to_catch_up
+from tests.conftest import replica_paused, wait_for_replica_to_catch_up
 from tests.factories import PASSWORD, UserFactory
 from tiktok import db_router
 
@@ -38,13 +38,8 @@ def me_status(client: APIClient) -> int:
 def paused_replica():
     """Replay paused on the replica: anything read there is stale."""
     wait_for_replica_to_catch_up()
-    with connections["replica"].cursor() as cursor:
-        cursor.execute("SELECT pg_wal_replay_pause()")
-    try:
+    with replica_paused():
         yield
-    finally:
-        with connections["replica"].cursor() as cursor:
-            cursor.execute("SELECT pg_wal_replay_resume()")
 
 
 def test_tokens_are_stored_as_sha512_digests_one_per_device(user):

@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+import redis
 from django_redis import get_redis_connection
 
 from activity import counters
@@ -109,9 +110,9 @@ def test_recount_repairs_drifted_counts(make_user):
 
 
 def test_a_like_is_kept_when_the_durable_redis_is_down(auth_client, user, video, run_on_commit, caplog):
-    broken = mock.Mock()
-    broken.hincrby.side_effect = ConnectionError("durable Redis down")
-    with mock.patch.object(counters, "_redis", return_value=broken), run_on_commit():
+    # A client of a port where nothing listens: the durable Redis is down for the counters.
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    with mock.patch.object(counters, "_redis", return_value=unreachable), run_on_commit():
         response = auth_client.put(f"/api/v1/videos/{video.id}/like")
     assert response.status_code == 200
     assert Like.objects.filter(user=user, video=video).exists()

@@ -126,10 +126,8 @@ def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
         if not store.feed_exists(user_id=user.pk):
             continue
         read = store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
-        in_feed = {entry.video_id for entry in read.entries}
+        in_feed = {entry.feed_id for entry in read.entries}
         followed = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
-        expected = {
-            str(video_id)
-            for video_id in feed_selectors.public_videos().filter(owner_id__in=followed).values_list("id", flat=True)
-        }
+        public = feed_selectors.public_videos().filter(owner_id__in=followed)
+        expected = set(public.values_list("feed_id", flat=True))
         assert in_feed == expected, user.username

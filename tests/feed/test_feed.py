@@ -108,9 +108,9 @@ def test_big_creator_videos_appear_through_the_read_time_merge(run_on_commit, se
     star_video = publish(run_on_commit, star, minutes_ago=1)
     small_video = publish(run_on_commit, small, minutes_ago=2)
     # Not fanned out: the star's video is not in the fan's own sorted set...
-    members = {m.decode() for m in get_redis_connection("default").zrange(store.FEED_KEY.format(user_id=fan.pk), 0, -1)}
-    assert str(star_video.id) not in members
-    assert str(small_video.id) in members
+    members = {int(m) for m in get_redis_connection("default").zrange(store.FEED_KEY.format(user_id=fan.pk), 0, -1)}
+    assert star_video.feed_id not in members
+    assert small_video.feed_id in members
     # ...but merged into the page, in publish order.
     assert feed_ids(client) == [str(star_video.id), str(small_video.id)]
 
@@ -216,8 +216,8 @@ def test_watched_videos_are_skipped_on_later_reads(run_on_commit):
 
 def test_seen_memory_per_user_is_bounded(settings):
     settings.FEED_SEEN_MAX = 10
-    for index in range(25):
-        services.video_seen(viewer_id=1, video_id=f"v{index}")
+    for feed_id in range(1, 26):
+        store.mark_seen(user_id=1, feed_id=feed_id)
     assert get_redis_connection("default").zcard(store.FEED_SEEN_KEY.format(user_id=1)) == 10
 
 
@@ -274,3 +274,41 @@ def test_a_feed_page_runs_a_bounded_number_of_queries(run_on_commit, django_asse
     feed_ids(client)
     with django_assert_max_num_queries(8):
         assert len(feed_ids(client, limit=20)) == 20
+
+
+def test_a_cursor_signed_before_feed_ids_continues_where_it_was(run_on_commit):
+    """Cursors issued before the deploy carry the video's UUID as member: mapped to its feed
+    id; one naming a video that is gone is a 400 invalid_cursor, never a 500."""
+    from feed.selectors import score_of
+    from tiktok import cursors
+
+    creator, fan = UserFactory(), UserFactory()
+    follow(run_on_commit, fan, creator)
+    videos = [publish(run_on_commit, creator, minutes_ago=i) for i in range(4)]
+    client = client_for(fan)
+    old_cursor = cursors.sign({"k": "f", "s": score_of(videos[1].published_at), "m": str(videos[1].id)})
+
+    assert feed_ids(client, cursor=old_cursor) == [str(videos[2].id), str(videos[3].id)]
+    gone = cursors.sign({"k": "f", "s": score_of(videos[1].published_at), "m": "8b4c2b1e-0000-4000-8000-000000000000"})
+    response = client.get("/api/v1/feed", {"cursor": gone})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_a_suspended_creators_videos_leave_built_feeds_and_return_on_reinstatement(run_on_commit):
+    from moderation.services import user_reinstate, user_suspend
+
+    creator, other, fan = UserFactory(), UserFactory(), UserFactory()
+    follow(run_on_commit, fan, creator)
+    follow(run_on_commit, fan, other)
+    everything = [str(publish(run_on_commit, owner, minutes_ago=i).id) for i, owner in enumerate([creator, other])]
+    client = client_for(fan)
+    assert feed_ids(client) == everything
+
+    run_on_commit(lambda: user_suspend(user=creator, actor=None, reason="spam"))
+    assert store.feed_size(user_id=fan.pk) == 1
+    assert feed_ids(client) == everything[1:]
+
+    run_on_commit(lambda: user_reinstate(user=creator, actor=None, reason="appeal upheld"))
+    assert store.feed_size(user_id=fan.pk) == 2
+    assert feed_ids(client) == everything

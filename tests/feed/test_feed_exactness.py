@@ -1,6 +1,7 @@
 """Paged to the end, the precomputed feed shows exactly the videos of the feed computed in
 SQL, in the same order: past the Redis cap, with big creators merged at read time whose
-own sets are capped too, with ties in publish time, and after fan-out trims a full feed.
+own sets are capped too, with ties in publish time (ordered by feed id, as numbers), and
+after fan-out trims a full feed.
 
 The caps are scaled down (a feed of 40, creator sets of 12) so a few hundred videos pass
 them the way a large data set passes 500 and 200."""
@@ -8,13 +9,17 @@ them the way a large data set passes 500 and 200."""
 import random
 from datetime import timedelta
 
+import orjson
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from feed import pages, services, store
 from tests.conftest import client_for
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.feed.test_feed_hot_path import queries_during
 from tiktok.outbox import enqueue_on_commit
+from videos.models import FEED_ID_SEQUENCE
 from videos.services import video_published
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +130,44 @@ def test_a_big_creators_trimmed_set_hands_over_to_sql_without_skipping(small_cap
     shown = precomputed_feed(client_for(viewer), limit=5)
     assert shown == sql_feed(viewer, limit=5)
     assert len(shown) == 36
+
+
+def _next_two_feed_ids_cross_a_power_of_ten() -> None:
+    """Make the next two feed ids 10^k - 1 and 10^k: as text ("99" > "100") they sort the
+    other way round, so any place that orders members as strings breaks the test below."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT nextval('{FEED_ID_SEQUENCE}')")
+        (current,) = cursor.fetchone()
+        cursor.execute(f"SELECT setval('{FEED_ID_SEQUENCE}', %s)", [10 ** len(str(current + 1)) - 2])
+
+
+def test_videos_published_in_the_same_microsecond_page_in_feed_id_order_across_the_cut_and_floor(settings):
+    settings.FEED_MAX_ITEMS = 10  # the floor falls inside the second tie
+    now = timezone.now().replace(microsecond=123_456)
+    viewer, creator = UserFactory(), UserFactory()
+    FollowFactory(follower=viewer, followee=creator)
+    videos = []
+    for position in range(1, 15):
+        if position in (7, 10):  # 7 and 8: at the cut of a limit-1 read (7 entries); 10, 11: at the floor
+            _next_two_feed_ids_cross_a_power_of_ten()
+        tied = position in (8, 11)
+        published = videos[-1].published_at if tied else now - timedelta(minutes=position)
+        videos.append(VideoFactory(owner=creator, published_at=published))
+    assert videos[6].published_at == videos[7].published_at and videos[7].feed_id == 10 ** len(str(videos[6].feed_id))
+    expected = [str(v.id) for v in sorted(videos, key=lambda v: (v.published_at, v.feed_id), reverse=True)]
+    services.feed_rebuild(user_id=viewer.pk)
+    assert store.feed_size(user_id=viewer.pk) == 10
+
+    client = client_for(viewer)
+    for limit in (1, 2, 3):
+        assert precomputed_feed(client, limit=limit) == expected
+    assert sql_feed(viewer, limit=2) == expected
+
+    # Warm now: the page script walks the ties in the same order, so above the floor every
+    # page (the tie at the cut included) comes from Redis alone.
+    cursor = None
+    for video_id in expected[:9]:
+        page, queries = queries_during(lambda: pages.feed_page(viewer=viewer, cursor=cursor, limit=1))  # noqa: B023
+        assert queries == 0
+        assert orjson.loads(page.items[0])["id"] == video_id
+        cursor = page.next_cursor

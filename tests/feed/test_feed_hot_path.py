@@ -119,7 +119,7 @@ def test_a_rebuild_that_raced_a_write_is_not_marked_built(run_on_commit):
     assert finished == 0
     assert not get_redis_connection("default").hexists(key, "built")
     assert flags.flags_rebuild(user_id=fan.pk) is True
-    assert get_redis_connection("default").hexists(key, flags.LIKED + str(video.id))
+    assert get_redis_connection("default").hexists(key, flags.LIKED + str(video.feed_id))
 
 
 def test_a_takedown_vanishes_from_a_warm_page_at_once(run_on_commit):
@@ -134,3 +134,38 @@ def test_a_takedown_vanishes_from_a_warm_page_at_once(run_on_commit):
     run_on_commit(lambda: video_set_moderation(video_id=taken_down.id, moderation=Moderation.REMOVED, final=True))
 
     assert [item["id"] for item in feed_items(client)] == [str(kept.id)]
+
+
+def redis_round_trips_during(action, monkeypatch) -> dict[int, int]:
+    """Run ``action``; return the commands sent (pipelines and script calls count once) per
+    Redis server port, as this process's client sends them."""
+    from redis.connection import Connection
+
+    sent: dict[int, int] = {}
+    original = Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent[self.port] = sent.get(self.port, 0) + 1
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    action()
+    monkeypatch.undo()
+    return sent
+
+
+def test_a_warm_authenticated_page_costs_two_redis_round_trips(run_on_commit, monkeypatch):
+    """The token lookup (durable Redis: token, account state and write position together)
+    and the page script (cache: entries, cards, flags, hidden users): nothing else."""
+    creator, fan = UserFactory(), UserFactory()
+    follow(run_on_commit, fan, creator)
+    publish(run_on_commit, creator, minutes_ago=1)
+    client = client_for(fan)
+    assert len(feed_items(client)) == 1  # builds the feed, caches the cards, flags and hidden set
+    assert len(feed_items(client)) == 1
+
+    sent = redis_round_trips_during(lambda: feed_items(client), monkeypatch)
+
+    cache_port = get_redis_connection("default").connection_pool.connection_kwargs["port"]
+    assert sent.get(cache_port) == 1, sent
+    assert sum(sent.values()) == 2, sent

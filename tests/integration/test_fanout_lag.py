@@ -12,7 +12,7 @@ from django.db import connections
 from django.utils import timezone
 
 from feed import services, store
-from tests.conftest import WorkerProcess, wait_for_replica_to_catch_up, wait_until
+from tests.conftest import WorkerProcess, client_for, replica_paused, wait_for_replica_to_catch_up, wait_until
 from tests.factories import FollowFactory, UserFactory, VideoFactory
 from tiktok import db_router
 from tiktok.outbox import enqueue_on_commit
@@ -48,6 +48,17 @@ def lag_tolerant_worker(transactional_db, tmp_path, settings):
     app.conf.task_always_eager = True
 
 
+def publish_as_processing_does(creator):
+    """Publish in a transaction, fan-out enqueued after commit through the outbox,
+    carrying the publish's WAL position (as the processing task does)."""
+    from django.db import transaction
+
+    with db_router.scope(), transaction.atomic():
+        video = VideoFactory(owner=creator)
+        video_published(video_id=video.id)
+    return video
+
+
 def test_a_video_published_while_replay_is_paused_reaches_every_follower_once(lag_tolerant_worker):
     creator = UserFactory()
     fans = UserFactory.create_batch(7)
@@ -58,19 +69,12 @@ def test_a_video_published_while_replay_is_paused_reaches_every_follower_once(la
     wait_for_replica_to_catch_up()
     replica("SELECT pg_wal_replay_pause()")
     try:
-        # As the processing task does: publish in a transaction, fan-out enqueued after
-        # commit through the outbox, carrying the publish's WAL position.
-        with db_router.scope():
-            from django.db import transaction
-
-            with transaction.atomic():
-                video = VideoFactory(owner=creator)
-                video_published(video_id=video.id)
+        video = publish_as_processing_does(creator)
         # The replica cannot see the video at all while replay is paused.
         assert replica("SELECT count(*) FROM videos_video WHERE id = %s", [video.id]) == (0,)
 
         def delivered():
-            return all(store.feeds_containing(user_ids=[fan.pk], video_id=str(video.id)) == 1 for fan in fans)
+            return all(store.feeds_containing(user_ids=[fan.pk], feed_id=video.feed_id) == 1 for fan in fans)
 
         wait_until(delivered, timeout=30, message="fan-out to every follower while the replica is paused")
         time.sleep(2)  # replay still paused
@@ -79,7 +83,27 @@ def test_a_video_published_while_replay_is_paused_reaches_every_follower_once(la
     wait_for_replica_to_catch_up()
     for fan in fans:
         read = store.read_page(user_id=fan.pk, max_score=None, count=100, today="-")
-        assert [entry.video_id for entry in read.entries].count(str(video.id)) == 1
+        assert [entry.feed_id for entry in read.entries].count(video.feed_id) == 1
+
+
+def test_a_follower_sees_a_video_the_paused_replica_has_not_replayed(lag_tolerant_worker):
+    """Fan-out puts the entry in Redis before the replica has the row: the follower's page
+    (read on the replica, card not cached yet) must show it, not skip it as gone."""
+    creator, fan = UserFactory(), UserFactory()
+    FollowFactory(follower=fan, followee=creator)
+    client = client_for(fan)  # logged in (a write) before the pause: reads go to the replica
+    services.feed_rebuild(user_id=fan.pk)
+    wait_for_replica_to_catch_up()
+    with replica_paused():
+        video = publish_as_processing_does(creator)
+        wait_until(
+            lambda: store.feeds_containing(user_ids=[fan.pk], feed_id=video.feed_id) == 1,
+            message="fan-out while the replica is paused",
+        )
+        assert replica("SELECT count(*) FROM videos_video WHERE id = %s", [video.id]) == (0,)
+        response = client.get("/api/v1/feed")
+        assert response.status_code == 200, response.content
+        assert [item["id"] for item in response.json()["items"]] == [str(video.id)]
 
 
 def test_a_follow_merge_and_a_rebuild_on_a_paused_replica_lose_nothing(lag_tolerant_worker):
@@ -109,6 +133,6 @@ def test_a_follow_merge_and_a_rebuild_on_a_paused_replica_lose_nothing(lag_toler
         tasks.rebuild_feed.apply_async((fan.pk,), headers={"db_min_lsn": None})  # as beat sends it
         wait_until(lambda: store.stats().get("rebuilds", 0) > rebuilds, timeout=30, message="the rebuild")
         read = store.read_page(user_id=fan.pk, max_score=None, count=100, today="-")
-        assert {entry.video_id for entry in read.entries} == {str(older.id), str(newer.id)}
+        assert {entry.feed_id for entry in read.entries} == {older.feed_id, newer.feed_id}
     finally:
         replica("SELECT pg_wal_replay_resume()")

@@ -10,7 +10,7 @@ import pytest
 from django.db import connections, transaction
 
 from accounts.models import User
-from tests.conftest import client_for, stack, wait_for_replica_to_catch_up, wait_until
+from tests.conftest import client_for, replica_paused, stack, wait_for_replica_to_catch_up, wait_until
 from tests.factories import UserFactory
 from tiktok import db_router
 
@@ -53,16 +53,8 @@ def in_recovery(alias: str) -> bool:
 @pytest.fixture
 def paused_replica():
     """Pause WAL replay on the replica for the test; always resume afterwards."""
-
-    def run(sql: str) -> None:
-        with connections["replica"].cursor() as cursor:
-            cursor.execute(sql)
-
-    run("SELECT pg_wal_replay_pause()")
-    try:
+    with replica_paused():
         yield
-    finally:
-        run("SELECT pg_wal_replay_resume()")
 
 
 def test_reads_go_to_the_replica_and_writes_to_the_primary():

@@ -187,7 +187,7 @@ def test_owner_delete_removes_row_feed_entries_and_objects(
     with mock.patch("videos.services.video_withdrawn") as withdrawn, django_capture_on_commit_callbacks(execute=True):
         response = auth_client.delete(f"/api/v1/videos/{video_id}")
     assert response.status_code == 204
-    withdrawn.assert_called_once_with(video_id=video.id, owner_id=video.owner_id)
+    withdrawn.assert_called_once_with(video_id=video.id, owner_id=video.owner_id, feed_id=video.feed_id)
     assert not Video.objects.filter(id=video_id).exists()
     assert video_keys(video) == []
     assert auth_client.get(f"/api/v1/videos/{video_id}").status_code == 404

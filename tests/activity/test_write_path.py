@@ -1,0 +1,164 @@
+"""The like/follow write path: what one ``PUT`` costs (SQL statements, Redis round trips)
+and the guarantees it keeps at that cost (outbox, read-your-writes, replica lag).
+
+The budgets are the numbers reached for issue #15 (part 4); a change that adds a query
+or a round trip to the request shows here first.
+"""
+
+import json
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from activity.counters import pending_deltas
+from activity.models import Block, Follow, Like
+from tests.conftest import client_for, replica_paused, wait_for_replica_to_catch_up
+from tests.factories import UserFactory, VideoFactory
+from tiktok.models import OutboxMessage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# A new like: the checked insert with its outbox row (one statement), the primary's WAL
+# position (read-your-writes and the task's header), the delete of the published row.
+NEW_LIKE_SQL = 3
+# A new follow: the same, after the followee is looked up by name.
+NEW_FOLLOW_SQL = 4
+# Authentication, throttle, the task's publish, the counter deltas, the viewer flag, the
+# write position. A follow publishes two tasks.
+NEW_LIKE_REDIS = 6
+NEW_FOLLOW_REDIS = 7
+# A repeat changes nothing: the checked insert (plus the followee lookup); authentication
+# and the throttle.
+REPEAT_LIKE_SQL = 1
+REPEAT_FOLLOW_SQL = 2
+REPEAT_REDIS = 2
+
+
+@pytest.fixture
+def real_broker():
+    """Publish through the real broker (no worker: the messages stay queued)."""
+    from tiktok.celery import app
+
+    app.conf.task_always_eager = False
+    app.connection_for_write().default_channel.queue_purge("default")
+    yield
+    app.connection_for_write().default_channel.queue_purge("default")
+    app.conf.task_always_eager = True
+
+
+def queued_task_names() -> list[str]:
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return sorted(json.loads(raw)["headers"]["task"] for raw in broker.lrange("default", 0, -1))
+
+
+class RedisRoundTrips:
+    """Counts what every Redis client of this process sends (cache, durable, broker): one
+    ``send_packed_command`` is one round trip, a pipeline included."""
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        send = redis.connection.Connection.send_packed_command
+
+        def counted(connection, command, check_health=True):
+            self.count += 1
+            return send(connection, command, check_health)
+
+        monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counted)
+
+
+def measure(monkeypatch, request):
+    """(response, SQL statements, Redis round trips) of one request."""
+    with monkeypatch.context() as patch:
+        trips = RedisRoundTrips(patch)
+        with CaptureQueriesContext(connections["default"]) as queries:
+            response = request()
+    return response, [query["sql"] for query in queries.captured_queries], trips.count
+
+
+@pytest.fixture
+def warm_client(real_broker):
+    """A client whose token is cached and whose Redis and broker connections are open, so
+    a measured request pays only for itself."""
+    user = UserFactory()
+    client = client_for(user)
+    assert client.put(f"/api/v1/videos/{VideoFactory().id}/like").status_code == 200
+    client.user = user
+    return client
+
+
+def test_a_like_costs_three_statements_and_six_redis_round_trips_and_a_repeat_one_and_two(warm_client, monkeypatch):
+    video = VideoFactory()
+    response, sql, trips = measure(monkeypatch, lambda: warm_client.put(f"/api/v1/videos/{video.id}/like"))
+    assert response.status_code == 200 and response.json() == {"liked": True}
+    assert (len(sql), trips) == (NEW_LIKE_SQL, NEW_LIKE_REDIS), sql
+    assert Like.objects.filter(user=warm_client.user, video=video).count() == 1
+    assert pending_deltas(entity="video", object_ids=[video.id]) == {str(video.id): {"likes": 1}}
+
+    response, sql, trips = measure(monkeypatch, lambda: warm_client.put(f"/api/v1/videos/{video.id}/like"))
+    assert response.status_code == 200 and response.json() == {"liked": True}
+    assert (len(sql), trips) == (REPEAT_LIKE_SQL, REPEAT_REDIS), sql
+    assert pending_deltas(entity="video", object_ids=[video.id]) == {str(video.id): {"likes": 1}}
+
+
+def test_a_follow_costs_four_statements_and_seven_redis_round_trips_and_a_repeat_two_and_two(warm_client, monkeypatch):
+    creator = UserFactory()
+    path = f"/api/v1/users/{creator.username}/follow"
+    response, sql, trips = measure(monkeypatch, lambda: warm_client.put(path))
+    assert response.status_code == 200 and response.json()["following"] is True
+    assert (len(sql), trips) == (NEW_FOLLOW_SQL, NEW_FOLLOW_REDIS), sql
+    assert pending_deltas(entity="user", object_ids=[creator.pk, warm_client.user.pk]) == {
+        str(creator.pk): {"followers": 1},
+        str(warm_client.user.pk): {"following": 1},
+    }
+
+    response, sql, trips = measure(monkeypatch, lambda: warm_client.put(path))
+    assert response.status_code == 200
+    assert (len(sql), trips) == (REPEAT_FOLLOW_SQL, REPEAT_REDIS), sql
+    assert Follow.objects.filter(follower=warm_client.user, followee=creator).count() == 1
+
+
+def test_tasks_are_published_once_per_real_change_and_never_for_a_repeat_or_a_refusal(warm_client):
+    video, creator = VideoFactory(), UserFactory()
+    warm_client.put(f"/api/v1/videos/{video.id}/like")
+    warm_client.put(f"/api/v1/users/{creator.username}/follow")
+    expected = [
+        "activity.tasks.notification_sync_follow",
+        "activity.tasks.notification_sync_like",
+        "activity.tasks.notification_sync_like",  # the fixture's warm-up like
+        "feed.tasks.merge_creator_into_feed",
+    ]
+    assert queued_task_names() == expected
+    assert OutboxMessage.objects.count() == 0  # published, then deleted
+
+    warm_client.put(f"/api/v1/videos/{video.id}/like")
+    warm_client.put(f"/api/v1/users/{creator.username}/follow")
+    blocked_video = VideoFactory()
+    Block.objects.create(blocker=blocked_video.owner, blocked=warm_client.user)
+    assert warm_client.put(f"/api/v1/videos/{blocked_video.id}/like").status_code == 404
+    assert warm_client.put(f"/api/v1/users/{blocked_video.owner.username}/follow").status_code == 404
+    assert queued_task_names() == expected
+    assert OutboxMessage.objects.count() == 0
+    assert not Like.objects.filter(video=blocked_video).exists()
+    assert pending_deltas(entity="video", object_ids=[blocked_video.id]) == {}
+
+
+@pytest.mark.parametrize(
+    ("relation", "listing", "flag"), [("like", "likes", "liked"), ("favorite", "favorites", "favorited")]
+)
+def test_a_video_published_while_the_replica_lags_can_be_liked_and_shows_in_my_list_at_once(
+    real_broker, relation, listing, flag
+):
+    client = client_for(UserFactory())
+    wait_for_replica_to_catch_up()  # the login is replayed: only what follows lags
+    with replica_paused():
+        video = VideoFactory()  # on the primary only
+        response = client.put(f"/api/v1/videos/{video.id}/{relation}")
+        assert response.status_code == 200, response.content
+        assert response.json() == {flag: True}
+        # The write's position pins this user's reads to the primary until the replica has it.
+        mine = client.get(f"/api/v1/me/{listing}")
+    assert mine.status_code == 200
+    assert [item["id"] for item in mine.json()["items"]] == [str(video.id)]
