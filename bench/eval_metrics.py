@@ -1,12 +1,13 @@
 """The hold-out and the rankings compared by ``manage.py eval_for_you``.
 
 Each sampled user's ``holdout`` most recent likes are deleted (with the user's views of
-those videos, which would otherwise mark them seen), the counters, trending and the
-co-engagement neighbours are recomputed without them, and three lists are built for the
-user: For You (``feed.for_you.rank_for_user``, the real ranking), trending (the current
-trending version) and the following feed (``feed.selectors.pull_feed_entries``, newest
-first). Every list drops what the user has already liked or viewed and their own videos
-(For You does so itself; the baselines get the same help).
+those videos, which would otherwise mark them seen), the counters, trending, the
+co-engagement neighbours and the hashtag pools are recomputed without them (nothing
+derived from a held-out like survives), and three lists are built for the user: For You
+(``feed.for_you.rank_for_user``, the real ranking), trending (the current trending
+version) and the following feed (``feed.selectors.pull_feed_entries``, newest first).
+Every list drops what the user has already liked or viewed and their own videos (For You
+does so itself; the baselines get the same help).
 
 hit-rate@k: the share of sampled users with at least one held-out video in the list's
 top k. recall@k: the share of all held-out likes found in the top k.
@@ -24,7 +25,7 @@ from django.db import connection
 
 from activity.models import Favorite, Like, View
 from bench.eval_seed import recount_counters
-from feed import for_you, services, trending_store
+from feed import for_you, for_you_pools, services, trending_store
 from feed.selectors import pull_feed_entries
 from videos.models import Video
 
@@ -75,7 +76,8 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
     version = services.trending_recompute()
     rows, _ = trending_store.trending_page(version=version, offset=0, count=5_000)
     trending = [row[0] for row in rows]
-    neighbours = for_you.co_engagement_recompute()
+    neighbours = for_you_pools.co_engagement_recompute()
+    tag_pools = for_you_pools.tag_pools_recompute()
     setup_seconds = time.monotonic() - started
     hits = {method: dict.fromkeys(CUTOFFS, 0) for method in METHODS}
     found = {method: dict.fromkeys(CUTOFFS, 0) for method in METHODS}
@@ -133,6 +135,7 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
         "for_you_hit_reasons": dict(sorted(reasons.items(), key=lambda item: -item[1])),
         "trending_items": len(trending),
         "co_engagement_videos": neighbours,
+        "tag_pools": tag_pools,
         "setup_seconds": round(setup_seconds, 2),
         "for_you_build_ms": {
             "p50": round(1000 * build_seconds[len(build_seconds) // 2], 1) if build_seconds else None,

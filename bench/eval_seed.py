@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from accounts.models import User
 from activity.models import Follow, Like, View
 from bench.seeding import columns_of
-from videos.models import Hashtag, Video, VideoHashtag
+from videos.models import FEED_ID_SEQUENCE, Hashtag, Video, VideoHashtag
 
 TOPIC_NAMES = (
     "cooking fitness gaming travel music dance comedy pets fashion beauty diy cars tech "
@@ -155,8 +155,13 @@ class EvalSeeder:
             )
         generated = ["id", "owner_id", "caption", "status", "moderation", "content_type", "size_bytes"]
         generated += ["upload_expires_at", "original_key", "poster_key", "hls_master_key", "renditions"]
-        generated += ["duration", "width", "height", "created_at", "updated_at", "published_at"]
-        self._copy(cursor, Video, generated, iter(video_rows))
+        generated += ["duration", "width", "height", "created_at", "updated_at", "published_at", "feed_id"]
+        # Feed ids follow publication, as they do when videos are published one by one.
+        by_publication = sorted(range(len(self.videos)), key=lambda index: self.videos[index][3])
+        feed_ids = {index: n for n, index in enumerate(by_publication, start=1)}
+        rows = (f"{row}\t{feed_ids[index]}" for index, row in enumerate(video_rows))
+        self._copy(cursor, Video, generated, rows)
+        cursor.execute("SELECT setval(%s, %s)", [FEED_ID_SEQUENCE, len(video_rows)])
         rows = (f"{n}\t{video}\t{tag}" for n, (video, tag) in enumerate(links, start=1))
         self._copy(cursor, VideoHashtag, ["id", "video_id", "hashtag_id"], rows)
         self._set_sequence(cursor, VideoHashtag, len(links))

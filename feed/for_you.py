@@ -1,22 +1,25 @@
 """For You: candidates, scoring, reasons, diversity, the precomputed list, its pages.
 
 One user's list is built from their signals (likes, favorites, completed views, skips:
-a view under ``FOR_YOU_SKIP_MS``) read from Postgres, and candidates from five sources:
-followed creators, hashtags and creators of what they engaged with, co-engagement
-neighbours (``co_engagement_recompute``, by beat), trending and a share of fresh videos
-with few views (exploration, so new creators get seen). Each candidate's score is the
-sum of what each source gives it (plus freshness and a popularity prior: the log of its
-likes), and every source that contributed leaves a reason.
+a view under ``FOR_YOU_SKIP_MS``) read from Postgres, and candidates from six sources:
+the best recent videos of the hashtags they engaged with (``feed.for_you_pools``, kept by
+beat), of the creators they follow and of the creators they engaged with, co-engagement
+neighbours (``feed.for_you_pools``, by beat), trending and a share of fresh videos
+with few views (exploration, so new creators get seen). Each source has a share of the
+score (``SHARES``) that it spreads over its candidates by their evidence (the viewer's
+interest in a tag or creator x the video's quality: likes decayed by age; co-engagement
+counts; trending scores), so a candidate's score sums what each source expects of it,
+and every source that contributed leaves a reason.
 The ranked list is diversified (at most ``FOR_YOU_PER_CREATOR`` per creator in any
 ``FOR_YOU_DIVERSITY_WINDOW`` consecutive cards) and stored per user by
 ``feed.for_you_store``. Pages read it from Redis; with Redis down the same ranking is
-computed in SQL (without co-engagement, with SQL popularity for trending), marked degraded.
+computed in SQL (hashtag pools computed on the spot, no co-engagement, recent videos by
+quality for trending), marked degraded.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from collections import Counter, defaultdict
@@ -24,18 +27,20 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from activity import relations
 from activity.models import Favorite, Follow, Like, View
 from activity.selectors import video_cards
-from feed import for_you_store, services, store, trending_store
+from feed import for_you_pools, for_you_store, services, store, trending_store
 from feed.pages import FeedPage
 from feed.store import REDIS_ERRORS
 from tiktok import cursors, db_router
 from tiktok.cursors import InvalidCursorError
-from videos.models import Video, VideoHashtag, public_video_q
+from videos.models import Video, VideoHashtag
+from videos.selectors import feed_ids_by_video_id
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +50,21 @@ LIKE_WEIGHT, FAVORITE_WEIGHT, COMPLETION_WEIGHT, SKIP_WEIGHT = 3.0, 2.0, 2.0, -1
 TOP_HASHTAGS, TOP_CREATORS = 10, 10
 SIGNAL_LIKES, SIGNAL_VIEWS = 200, 500
 CANDIDATES_PER_SOURCE = 200
-POPULARITY_WEIGHT = 1.0  # at most this much for the most liked candidate (log of likes)
+CANDIDATES_PER_CREATOR = 50  # of each creator the viewer engaged with
+# Below one: a viewer's weaker interests get more than their share of the hashtag source
+# (measured: 0.5 beat 1 and 2 on the offline evaluation).
+TAG_INTEREST_POWER = 0.5
+CO_ENGAGED_SEEDS = 50  # the viewer's strongest engagements whose neighbours are candidates
+# Each source's share of a score (points out of 100): how much of a viewer's next likes it
+# is expected to explain. A source spreads its share over its candidates by their evidence.
+SHARES = {
+    "hashtags": 60.0,
+    "followed": 20.0,
+    "creators": 10.0,
+    "co_engagement": 10.0,
+    "trending": 10.0,
+    "exploration": 3.0,
+}
 
 
 @dataclass
@@ -122,14 +141,46 @@ def _recent_public():
     return Video.objects.public().filter(published_at__gte=_recent_since())
 
 
-def _trending_ids(*, use_redis: bool) -> list[str]:
+def _trending(*, use_redis: bool) -> dict[str, float]:
+    """Trending videos -> their trending score (Redis down: recent videos by quality)."""
     if use_redis:
         version = trending_store.current_trending_version() or services.trending_recompute()
         rows, _ = trending_store.trending_page(version=version, offset=0, count=CANDIDATES_PER_SOURCE)
-        return [row[0] for row in rows]
-    # Redis down: recent videos by likes stand in for the trending ranking.
-    ordered = _recent_public().order_by("-likes_count", "-views_count", "-published_at")
-    return [str(video_id) for video_id in ordered.values_list("id", flat=True)[:CANDIDATES_PER_SOURCE]]
+        return {video_id: score for video_id, score, _ in rows}
+    return {video_id: quality for video_id, (quality, _) in _best_recent(_recent_public()).items()}
+
+
+def _best_recent(videos) -> dict[str, tuple[float, str]]:
+    """The best ``CANDIDATES_PER_SOURCE`` of ``videos`` by quality (likes decayed by age):
+    video id -> (quality, creator's username)."""
+    now = timezone.now()
+    best = videos.order_by(for_you_pools.quality_order().desc(), "-id").values_list(
+        "id", "likes_count", "published_at", "owner__username"
+    )
+    return {
+        str(video_id): (for_you_pools.quality(likes=likes, published_at=published_at, now=now), username)
+        for video_id, likes, published_at, username in best[:CANDIDATES_PER_SOURCE]
+    }
+
+
+def _best_recent_by_creator(creator_ids: list[int]) -> dict[int, dict[str, tuple[float, str]]]:
+    """``_best_recent`` per creator in one query: creator id -> the best
+    ``CANDIDATES_PER_CREATOR`` of their recent videos -> (quality, username)."""
+    now = timezone.now()
+    ranked = (
+        _recent_public()
+        .filter(owner_id__in=creator_ids)
+        .annotate(
+            position=Window(RowNumber(), partition_by=[F("owner_id")], order_by=for_you_pools.quality_order().desc())
+        )
+        .filter(position__lte=CANDIDATES_PER_CREATOR)
+        .values_list("owner_id", "id", "likes_count", "published_at", "owner__username")
+    )
+    by_creator: dict[int, dict[str, tuple[float, str]]] = defaultdict(dict)
+    for owner_id, video_id, likes, published_at, username in ranked:
+        quality = for_you_pools.quality(likes=likes, published_at=published_at, now=now)
+        by_creator[owner_id][str(video_id)] = (quality, username)
+    return by_creator
 
 
 def _exploration_ids(*, user_id: int) -> list[str]:
@@ -141,78 +192,83 @@ def _exploration_ids(*, user_id: int) -> list[str]:
     return sampler.sample(ids, min(len(ids), settings.FOR_YOU_EXPLORE_SAMPLE))
 
 
+def _shares(weights: dict, *, power: float = 1.0) -> dict:
+    """Weights scaled to sum to one (after ``power``: below one, weak interests count more)."""
+    total = sum(weight**power for weight in weights.values())
+    return {key: weight**power / total for key, weight in weights.items()} if total else {}
+
+
+class Candidates(dict[str, Candidate]):
+    """Candidates by video id. Each source spreads its share of the score over its videos
+    in proportion to their evidence (quality, co-engagement count, trending score), so the
+    score estimates how likely the viewer is to want each video, whatever its source."""
+
+    def spread(self, share: float, evidence: dict[str, float], reason) -> None:
+        for video_id, part in _shares(evidence).items():
+            self.setdefault(video_id, Candidate(video_id=video_id)).add(share * part, reason(video_id))
+
+
 def rank_for_user(*, user_id: int, use_redis: bool = True) -> list[Candidate]:
     """The user's For You list, best first, diversified (at most ``FOR_YOU_MAX_ITEMS``)."""
     signals = _signals(user_id=user_id)
     tags, creators = _affinities(signals)
-    candidates: dict[str, Candidate] = {}
-
-    def candidate(video_id) -> Candidate:
-        key = str(video_id)
-        return candidates.setdefault(key, Candidate(video_id=key))
-
-    if signals.followees:
-        followed = _recent_public().filter(owner_id__in=signals.followees).order_by("-published_at")
-        for video_id, username in followed.values_list("id", "owner__username")[:CANDIDATES_PER_SOURCE]:
-            candidate(video_id).add(1.0, f"you follow @{username}")
+    candidates = Candidates()
     if tags:
-        top = max(weight for _, weight in tags.values())
-        total = sum(weight for _, weight in tags.values())
-        for tag_id, (name, weight) in tags.items():
-            # Each tag's share of the budget follows its weight: a strong interest is not
-            # crowded out by the newest videos of weak ones.
-            links = (
-                VideoHashtag.objects.filter(hashtag_id=tag_id, video__published_at__gte=_recent_since())
-                .filter(public_video_q("video__"))
-                .order_by("-video__published_at")
-                .values_list("video_id", flat=True)[: math.ceil(CANDIDATES_PER_SOURCE * 2 * weight / total)]
-            )
-            for video_id in links:
-                candidate(video_id).add(2.0 * weight / top, f"liked #{name} videos")
-    if creators:
-        top = max(creators.values())
-        liked_creators = _recent_public().filter(owner_id__in=list(creators)).order_by("-published_at")
-        for video_id, owner_id, username in liked_creators.values_list("id", "owner_id", "owner__username")[
-            :CANDIDATES_PER_SOURCE
-        ]:
-            candidate(video_id).add(1.0 * creators[owner_id] / top, f"liked videos by @{username}")
+        pools = for_you_pools.tag_pools(tag_ids=list(tags), use_redis=use_redis)
+        interests = _shares({tag_id: weight for tag_id, (_, weight) in tags.items()}, power=TAG_INTEREST_POWER)
+        for tag_id, interest in interests.items():
+            reason = f"liked #{tags[tag_id][0]} videos"
+            candidates.spread(SHARES["hashtags"] * interest, pools.get(tag_id, {}), lambda _, r=reason: r)
+    if signals.followees:
+        followed = _best_recent(_recent_public().filter(owner_id__in=signals.followees))
+        candidates.spread(
+            SHARES["followed"],
+            {video_id: quality for video_id, (quality, _) in followed.items()},
+            lambda video_id: f"you follow @{followed[video_id][1]}",
+        )
+    by_creator = _best_recent_by_creator(list(creators))
+    for creator_id, interest in _shares(creators).items():
+        # Per creator: a strong affinity is not crowded out by a prolific weak one.
+        videos = by_creator.get(creator_id, {})
+        candidates.spread(
+            SHARES["creators"] * interest,
+            {video_id: quality for video_id, (quality, _) in videos.items()},
+            lambda video_id, v=videos: f"liked videos by @{v[video_id][1]}",
+        )
     if use_redis:
         engaged = [video_id for video_id, weight in sorted(signals.weights.items(), key=lambda i: -i[1]) if weight > 0]
         together: Counter[str] = Counter()
-        for neighbours in for_you_store.co_engaged(video_ids=engaged[:50]).values():
+        for neighbours in for_you_store.co_engaged(video_ids=engaged[:CO_ENGAGED_SEEDS]).values():
             together.update(neighbours[: settings.FOR_YOU_CO_NEIGHBOURS])
-        for video_id, count in together.most_common(CANDIDATES_PER_SOURCE):
-            candidate(video_id).add(1.5 * min(count / 2, 1.0), "viewers like you liked or finished this")
-    trending = _trending_ids(use_redis=use_redis)
-    for rank, video_id in enumerate(trending):
-        candidate(video_id).add(0.2 + 0.8 * (1 - rank / len(trending)), "trending")
-    for video_id in _exploration_ids(user_id=user_id):
-        found = candidate(video_id)
-        found.add(0.3, "new: few views yet")
-        found.explore = True
+        candidates.spread(
+            SHARES["co_engagement"],
+            dict(together.most_common(CANDIDATES_PER_SOURCE)),
+            lambda _: "viewers like you liked or finished this",
+        )
+    candidates.spread(SHARES["trending"], _trending(use_redis=use_redis), lambda _: "trending")
+    explore = _exploration_ids(user_id=user_id)
+    candidates.spread(SHARES["exploration"], dict.fromkeys(explore, 1.0), lambda _: "new: few views yet")
+    for video_id in explore:
+        candidates[video_id].explore = True
     return _finish(user_id=user_id, candidates=candidates, signals=signals)
 
 
 def _finish(*, user_id: int, candidates: dict[str, Candidate], signals: Signals) -> list[Candidate]:
-    """Drop what may not or need not be shown, add recency, order, diversify."""
+    """Drop what may not or need not be shown (seen, own, blocked, muted, no longer public), order, diversify."""
     for video_id in signals.seen:
         candidates.pop(video_id, None)
     now = timezone.now()
     kept: list[Candidate] = []
-    rows = list(
+    rows = (
         Video.objects.public()
         .filter(id__in=list(candidates))
         .exclude(owner_id__in=[user_id, *relations.hidden_user_ids(viewer_id=user_id)])
-        .values_list("id", "owner_id", "owner__username", "published_at", "likes_count")
+        .values_list("id", "owner_id", "owner__username", "published_at")
     )
-    most_liked = math.log1p(max((row[4] for row in rows), default=0))
-    for video_id, owner_id, username, published_at, likes in rows:
+    for video_id, owner_id, username, published_at in rows:
         found = candidates[str(video_id)]
         found.owner_id, found.username = owner_id, username
         found.age_hours = max((now - published_at).total_seconds() / 3600, 0.0)
-        found.score += 0.5 * math.pow(0.5, found.age_hours / 24)  # fresher first, all else equal
-        if most_liked:  # and more liked by everyone first: a candidate's own appeal, all-time
-            found.score += POPULARITY_WEIGHT * math.log1p(likes) / most_liked
         kept.append(found)
     kept.sort(key=lambda item: (-item.score, item.video_id))
     return diversify(kept)
@@ -251,58 +307,6 @@ def for_you_rebuild(*, user_id: int) -> int:
         keep_seconds=settings.FOR_YOU_LIST_SECONDS,
     )
     return len(ranked)
-
-
-CO_ENGAGEMENT_SQL = """
-WITH events AS (
-    SELECT user_id, video_id, MAX(at) AS at FROM (
-        SELECT user_id, video_id, created_at AS at FROM activity_like WHERE created_at >= %(since)s
-        UNION ALL
-        SELECT user_id, video_id, created_at FROM activity_favorite WHERE created_at >= %(since)s
-        UNION ALL
-        SELECT w.viewer_id, w.video_id, w.created_at FROM activity_view w JOIN videos_video v ON v.id = w.video_id
-        WHERE w.created_at >= %(since)s AND v.duration > 0 AND w.watched_ms >= %(ratio)s * v.duration * 1000
-    ) engaged GROUP BY user_id, video_id ORDER BY at DESC LIMIT %(max_events)s
-),
-capped AS (
-    SELECT user_id, video_id FROM (
-        SELECT user_id, video_id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY at DESC) AS n FROM events
-    ) numbered WHERE n <= %(per_user)s
-),
-pairs AS (
-    SELECT a.video_id AS video, b.video_id AS neighbour, COUNT(*) AS together
-    FROM capped a JOIN capped b ON a.user_id = b.user_id AND a.video_id <> b.video_id
-    GROUP BY 1, 2
-)
-SELECT video::text, neighbour::text, together FROM (
-    SELECT video, neighbour, together,
-           ROW_NUMBER() OVER (PARTITION BY video ORDER BY together DESC, neighbour) AS n
-    FROM pairs
-) ranked WHERE n <= %(neighbours)s ORDER BY video, n
-"""
-
-
-def co_engagement_recompute() -> int:
-    """Viewers who liked, favorited or finished A also did B: each video's top neighbours
-    from recent events, computed in Postgres (bounded: the newest ``FOR_YOU_CO_MAX_EVENTS``
-    events, ``FOR_YOU_CO_PER_USER`` per user) and stored for ``FOR_YOU_CO_MAX_VIDEOS`` videos."""
-    params = {
-        "since": timezone.now() - timedelta(days=settings.FOR_YOU_CO_WINDOW_DAYS),
-        "ratio": settings.FOR_YOU_COMPLETION_RATIO,
-        "max_events": settings.FOR_YOU_CO_MAX_EVENTS,
-        "per_user": settings.FOR_YOU_CO_PER_USER,
-        "neighbours": settings.FOR_YOU_CO_NEIGHBOURS,
-    }
-    neighbours: dict[str, list[str]] = defaultdict(list)
-    strength: Counter[str] = Counter()
-    with connections[db_router.choose_read_alias()].cursor() as cursor:
-        cursor.execute(CO_ENGAGEMENT_SQL, params)
-        for video_id, neighbour_id, together in cursor.fetchall():
-            neighbours[video_id].append(neighbour_id)
-            strength[video_id] += together
-    kept = {video_id: neighbours[video_id] for video_id, _ in strength.most_common(settings.FOR_YOU_CO_MAX_VIDEOS)}
-    for_you_store.publish_co_engagement(neighbours=kept, keep_seconds=int(settings.FOR_YOU_CO_INTERVAL_SECONDS * 4))
-    return len(kept)
 
 
 def recently_engaged_user_ids(*, since) -> list[int]:
@@ -373,7 +377,10 @@ def _redis_page(*, viewer, cursor: ForYouCursor, limit: int) -> FeedPage:
                 return _sql_page(viewer=viewer, offset=0, limit=limit)
             continue
         ids = [row[0] for row in rows if row[3] not in hidden]
-        seen = store.seen_among(user_id=user_id, video_ids=ids)
+        # The seen set holds feed ids (``feed.store``): one lookup maps this page's ids.
+        feed_ids = feed_ids_by_video_id(ids)
+        seen_feed_ids = store.seen_among(user_id=user_id, feed_ids=list(feed_ids.values()))
+        seen = {video_id for video_id, feed_id in feed_ids.items() if feed_id in seen_feed_ids}
         cards = {card["id"]: card for card in video_cards(video_ids=[i for i in ids if i not in seen], viewer=viewer)}
         for video_id, score, reasons, _ in rows:
             offset += 1

@@ -14,6 +14,10 @@ of their feed keys (``feed:{<user_id>}``), so one pipeline reaches both.
 ``foryou:{co}:neighbours``          hash: video id -> JSON list of its co-engaged video ids,
                                     best first (at most ``FOR_YOU_CO_NEIGHBOURS`` each, at
                                     most ``FOR_YOU_CO_MAX_VIDEOS`` videos): bounded
+``foryou:{tag:<tag_id>}:pool``      sorted set: a hashtag's best recent videos, video id ->
+                                    quality (``feed.for_you_pools``; at most
+                                    ``TAG_POOL_SIZE`` members, ``TAG_POOLS_MAX`` tags kept by
+                                    beat); one slot per tag, replaced by a RENAME
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ FOR_YOU_LIST_KEY = "foryou:{{{user_id}}}:v:{version}"
 FOR_YOU_PENDING_KEY = "foryou:{{{user_id}}}:pending"
 FOR_YOU_LOCK_KEY = "foryou:{{{user_id}}}:lock"
 CO_ENGAGEMENT_KEY = "foryou:{co}:neighbours"
+TAG_POOL_KEY = "foryou:{{tag:{tag_id}}}:pool"
+TAG_POOL_STAGING_KEY = "foryou:{{tag:{tag_id}}}:pool:staging"  # same slot: RENAME swaps it in
 
 # A superseded version stays readable this long (a client paging it keeps its order).
 OLD_VERSION_SECONDS = 600
@@ -115,3 +121,31 @@ def co_engaged(*, video_ids: Sequence[str]) -> dict[str, list[str]]:
 
 def co_engagement_size() -> int:
     return int(client().hlen(CO_ENGAGEMENT_KEY))
+
+
+def publish_tag_pools(*, pools: dict[int, dict[str, float]], keep_seconds: int) -> None:
+    """Replace each given tag's pool (an empty one is deleted); a reader sees the old or the new."""
+    pipe = client().pipeline(transaction=False)
+    for tag_id, members in pools.items():
+        key = TAG_POOL_KEY.format(tag_id=tag_id)
+        if not members:
+            pipe.delete(key)
+            continue
+        staging = TAG_POOL_STAGING_KEY.format(tag_id=tag_id)
+        pipe.delete(staging)
+        pipe.zadd(staging, members)
+        pipe.expire(staging, keep_seconds)
+        pipe.rename(staging, key)
+    pipe.execute()
+
+
+def tag_pools(*, tag_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """The stored pools of ``tag_ids`` (tag id -> {video id: quality}); missing ones left out."""
+    pipe = client().pipeline(transaction=False)
+    for tag_id in tag_ids:
+        pipe.zrange(TAG_POOL_KEY.format(tag_id=tag_id), 0, -1, withscores=True)
+    return {
+        tag_id: {_text(member): float(score) for member, score in rows}
+        for tag_id, rows in zip(tag_ids, pipe.execute(), strict=True)
+        if rows
+    }

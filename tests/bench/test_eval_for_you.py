@@ -43,6 +43,8 @@ def test_eval_command_seeds_holds_out_and_reports_hit_rates_of_the_three_feeds(t
         for cutoff in ("10", "50"):
             assert 0 <= report["hit_rate"][method][cutoff] <= 1
         assert report["hit_rate"][method]["10"] <= report["hit_rate"][method]["50"]
+    # Every hashtag with recent videos got a pool, recomputed after the hold-out.
+    assert report["tag_pools"] == 10 * 4 + 2
     # With interests in the data, the personalised list finds more of what users liked next.
     assert report["recall"]["for_you"]["50"] > report["recall"]["trending"]["50"]
     assert report["recall"]["for_you"]["50"] > report["recall"]["following"]["50"]

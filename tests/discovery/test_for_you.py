@@ -10,11 +10,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from activity.models import Like, View
-from feed import for_you_store, tasks
+from feed import for_you_pools, for_you_store, tasks
 from tests.conftest import client_for
 from tests.discovery.conftest import tagged_video
 from tests.factories import FollowFactory, UserFactory, VideoFactory
-from videos.models import Video
+from videos.models import Hashtag, Video
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +228,84 @@ def test_with_a_real_worker_liked_hashtags_reach_for_you_within_a_minute(celery_
 
     wait_until(shown, timeout=45, interval=settings.FOR_YOU_ENGAGED_INTERVAL_SECONDS / 3, message="cats in For You")
     assert time.monotonic() - started < 60
+
+
+# --- Hashtag pools (``feed.for_you_pools``) ---------------------------------------------
+
+
+def _like_all(viewer, videos) -> None:
+    for video in videos:
+        Like.objects.create(user=viewer, video=video)
+
+
+def test_beat_keeps_the_hashtag_pools_fresh():
+    tick = settings.CELERY_BEAT_SCHEDULE["feed-tag-pools"]
+    assert tick["task"] == "feed.tasks.recompute_tag_pools"
+    assert tick["schedule"] <= 300
+
+
+def test_a_well_liked_video_of_a_liked_hashtag_beats_newer_unliked_ones_from_unfollowed_creators(monkeypatch):
+    monkeypatch.setattr(for_you_pools, "TAG_POOL_SIZE", 3)
+    viewer = UserFactory()
+    _like_all(viewer, [tagged_video(UserFactory(), f"kitten {n} #cats", age_minutes=OLD_MINUTES) for n in range(3)])
+    loved = tagged_video(UserFactory(), "the best #cats", age_minutes=2 * 24 * 60, likes_count=40)
+    newer = [tagged_video(UserFactory(), f"new #cats {n}", age_minutes=60 + n) for n in range(6)]
+    dogs = [tagged_video(UserFactory(), f"#dogs {n}", age_minutes=OLD_MINUTES, likes_count=5) for n in range(3)]
+
+    assert tasks.recompute_tag_pools() >= 2
+    tasks.rebuild_for_you(viewer.pk)
+    cards = all_cards(client_for(viewer))
+
+    ids = [card["id"] for card in cards]
+    assert str(loved.id) in ids  # past the newest-first window, kept by its likes
+    assert ids.index(str(loved.id)) < min(ids.index(str(video.id)) for video in newer if str(video.id) in ids)
+    assert "liked #cats videos" in cards[ids.index(str(loved.id))]["rank"]["reasons"]
+    assert not {str(video.id) for video in dogs} & set(ids)  # no interest, no trending: not shown
+    assert all(card["viewer"]["following"] is False for card in cards)
+
+
+def test_hashtag_pools_are_bounded_in_tags_videos_and_age(monkeypatch):
+    monkeypatch.setattr(for_you_pools, "TAG_POOL_SIZE", 3)
+    monkeypatch.setattr(for_you_pools, "TAG_POOLS_MAX", 2)
+    busy = [tagged_video(UserFactory(), f"#busy {n}", likes_count=n) for n in range(5)]
+    for n in range(4):
+        tagged_video(UserFactory(), f"#steady {n}")
+    quiet = tagged_video(UserFactory(), "#quiet")
+    tagged_video(UserFactory(), "#busy too old", age_minutes=(for_you_pools.TAG_POOL_DAYS + 1) * 24 * 60)
+    tag_id = dict(Hashtag.objects.values_list("name", "id"))
+
+    assert tasks.recompute_tag_pools() == 2
+
+    stored = for_you_store.tag_pools(tag_ids=list(tag_id.values()))
+    assert set(stored) == {tag_id["busy"], tag_id["steady"]}  # the two busiest tags
+    assert all(len(pool) == 3 for pool in stored.values())
+    assert set(stored[tag_id["busy"]]) == {str(video.id) for video in busy[2:]}  # the most liked
+    # A tag without a pool is computed when a viewer needs it, and stored.
+    assert for_you_pools.tag_pools(tag_ids=[tag_id["quiet"]]) == {
+        tag_id["quiet"]: {str(quiet.id): pytest.approx(1.0, abs=0.01)}
+    }
+    assert tag_id["quiet"] in for_you_store.tag_pools(tag_ids=[tag_id["quiet"]])
+
+
+def test_hidden_removed_blocked_and_suspended_videos_never_come_out_of_a_stale_pool(django_capture_on_commit_callbacks):
+    from accounts.models import User
+    from activity import services as activity_services
+
+    viewer = UserFactory()
+    _like_all(viewer, [tagged_video(UserFactory(), f"kitten {n} #cats", age_minutes=OLD_MINUTES) for n in range(3)])
+    hidden, removed, by_blocker, by_suspended, kept = (
+        tagged_video(UserFactory(), f"#cats {name}", age_minutes=OLD_MINUTES, likes_count=9)
+        for name in ("hidden", "removed", "blocker", "suspended", "kept")
+    )
+    tasks.recompute_tag_pools()  # the pool holds all five
+    Video.objects.filter(id=hidden.id).update(moderation="hidden")
+    Video.objects.filter(id=removed.id).update(moderation="removed")
+    User.objects.filter(id=by_suspended.owner_id).update(suspended_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        activity_services.block_create(blocker=by_blocker.owner, blocked=viewer)
+
+    tasks.rebuild_for_you(viewer.pk)  # from the stale pool
+    ids = {card["id"] for card in all_cards(client_for(viewer))}
+
+    assert str(kept.id) in ids
+    assert not {str(video.id) for video in (hidden, removed, by_blocker, by_suspended)} & ids
