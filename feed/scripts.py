@@ -91,8 +91,9 @@ return 1
 # it reads each card (JSON bytes prefixed "<owner id> ", "-" when not public, see
 # ``videos.selectors``) and the viewer's flags for it from their hash (ARGV[9], see
 # ``activity.flags``: "l:<feed id>", "f:<feed id>", "u:<owner>"), until ARGV[10] public
-# cards are found. The caller still applies its own exactness rules; these cards only
-# spare it a second round trip.
+# cards are found. Then it returns, as ``own``, only the rows it walked (``merged`` empty),
+# and when it stopped early the cut becomes the score of the first row left out (the caller
+# reads again below it). The caller still applies its own exactness rules.
 # With a fifth key (the viewer's hidden-users set, ``activity.relations``: same slot) it also
 # returns that set's members, so the page needs no round trip of its own for them.
 # KEYS: feed, meta, big, seen[, hidden]; ARGV: max score (inclusive, or +inf), count, creator key
@@ -117,10 +118,17 @@ for _, creator in ipairs(creators) do
   local creator_floor = redis.call('GET', (string.gsub(ARGV[7], '<id>', creator)))
   if creator_floor and tonumber(creator_floor) > tonumber(floor) then floor = creator_floor end
 end
+-- Which of them were watched: one ZMSCORE per source (a page of a user following many big
+-- creators walks hundreds of entries), none when nothing was ever marked seen.
 local seen = {}
-for _, rows in ipairs({own, merged}) do
-  for i = 1, #rows, 2 do
-    if redis.call('ZSCORE', KEYS[4], rows[i]) then table.insert(seen, rows[i]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  for _, rows in ipairs({own, merged}) do
+    local members = {}
+    for i = 1, #rows, 2 do members[#members + 1] = rows[i] end
+    if #members > 0 then
+      local scores = redis.call('ZMSCORE', KEYS[4], unpack(members))
+      for j = 1, #members do if scores[j] then table.insert(seen, members[j]) end end
+    end
   end
 end
 local touch = 0
@@ -144,7 +152,7 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
       if not taken[member] and score > low
           and (ARGV[11] == '' or score < top or (score == top and tonumber(member) < tonumber(ARGV[11]))) then
         taken[member] = true
-        table.insert(rows, {score, tonumber(member), member})
+        table.insert(rows, {score, tonumber(member), member, src[i + 1]})
         if score > tonumber(cut) then above_cut = true end
       end
     end
@@ -152,10 +160,11 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
   table.sort(rows, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
   for _, member in ipairs(seen) do skip[member] = true end
   flags_built = redis.call('HEXISTS', ARGV[9], 'built')
-  local wanted, found = tonumber(ARGV[10]), 0
-  for _, row in ipairs(rows) do
+  local wanted, found, stopped = tonumber(ARGV[10]), 0, nil
+  for index, row in ipairs(rows) do
     local score, member = row[1], row[3]
     if found >= wanted or (tonumber(cut) > 0 and (score < tonumber(cut) or (above_cut and score == tonumber(cut)))) then
+      stopped = index
       break
     end
     if not skip[member] then
@@ -174,6 +183,15 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
       table.insert(cards, bits)
     end
   end
+  -- Return only the rows walked (the page), not every source's rows: a user following many
+  -- big creators would get hundreds the caller never uses, and parsing them was half the
+  -- page's cost. Below the first row left out the caller reads again, as below a cut.
+  own, merged = {}, {}
+  for index = 1, (stopped or #rows + 1) - 1 do
+    table.insert(own, rows[index][3])
+    table.insert(own, rows[index][4])
+  end
+  if stopped and rows[stopped][1] > tonumber(cut) then cut = rows[stopped][4] end
 end
 local hidden = {}
 if KEYS[5] then hidden = redis.call('SMEMBERS', KEYS[5]) end
