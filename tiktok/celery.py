@@ -15,6 +15,7 @@ import logging.config
 import os
 
 from celery import Celery, signals
+from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiktok.settings")
 
@@ -26,6 +27,29 @@ from tiktok import metrics  # noqa: E402, F401 - connects the task metric signal
 
 logger = logging.getLogger(__name__)
 _scopes: dict[str, object] = {}
+
+
+def _restore_unacked_unless_disconnected(restore):
+    """kombu 5.7, seen in ``make chaos``: when the durable Redis master dies, the consumer
+    can close its channel after the transport has dropped its client; restoring the
+    unacknowledged messages then raises ``AttributeError`` (not a connection error), and
+    the worker exits with "Unrecoverable error" instead of reconnecting through Sentinel.
+    Those messages stay in the unacked hash and the visibility-timeout sweep
+    (``unacked_restore_interval``) requeues them; tasks are idempotent (``acks_late``)."""
+
+    def restore_unacked(self, client=None):
+        try:
+            return restore(self, client)
+        except AttributeError:
+            if self.channel.connection.client is not None:
+                raise
+            logger.warning("broker connection gone: %d unacked message(s) left to the sweep", len(self._delivered))
+            return None
+
+    return restore_unacked
+
+
+kombu_redis.QoS.restore_unacked = _restore_unacked_unless_disconnected(kombu_redis.QoS.restore_unacked)
 
 
 @signals.setup_logging.connect
