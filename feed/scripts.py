@@ -98,23 +98,25 @@ return 1
 # returns that set's members, so the page needs no round trip of its own for them.
 # KEYS: feed, meta, big, seen[, hidden]; ARGV: max score (inclusive, or +inf), count, creator key
 # template, ttl seconds, today, stats key, creator floor key template, card key template
-# ("" for no cards), flags key, cards wanted, cursor member ("" for none).
+# ("" for no cards), flags key, cards wanted, cursor member ("" for none)[, rows to read from
+# each big creator's set (default: count)].
 READ_PAGE = """
 local built = redis.call('EXISTS', KEYS[2])
 local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
 local floor = redis.call('HGET', KEYS[2], 'floor') or '0'
 local cut = '0'
-local function note_cut(rows)
-  if #rows == 2 * tonumber(ARGV[2]) and tonumber(rows[#rows]) > tonumber(cut) then cut = rows[#rows] end
+local function note_cut(rows, count)
+  if #rows == 2 * tonumber(count) and tonumber(rows[#rows]) > tonumber(cut) then cut = rows[#rows] end
 end
-note_cut(own)
+note_cut(own, ARGV[2])
 local creators = redis.call('SMEMBERS', KEYS[3])
 local merged = {}
+local creator_count = ARGV[12] or ARGV[2]
 for _, creator in ipairs(creators) do
   local key = string.gsub(ARGV[3], '<id>', creator)
-  local rows = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+  local rows = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, creator_count)
   for _, value in ipairs(rows) do table.insert(merged, value) end
-  note_cut(rows)
+  note_cut(rows, creator_count)
   local creator_floor = redis.call('GET', (string.gsub(ARGV[7], '<id>', creator)))
   if creator_floor and tonumber(creator_floor) > tonumber(floor) then floor = creator_floor end
 end
