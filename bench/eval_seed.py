@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from accounts.models import User
 from activity.models import Follow, Like, View
-from bench.seeding import columns_of
+from bench.seeding import FOLLOW_COUNTERS_SQL, columns_of
 from videos.models import FEED_ID_SEQUENCE, Hashtag, Video, VideoHashtag
 
 TOPIC_NAMES = (
@@ -251,19 +251,7 @@ class EvalSeeder:
 
     def _counters(self, cursor) -> None:
         recount_counters(cursor)
-        cursor.execute(
-            """
-            UPDATE accounts_user u SET followers_count = s.followers, following_count = s.following
-            FROM (
-                SELECT id, sum(followers) AS followers, sum(following) AS following FROM (
-                    SELECT followee_id AS id, count(*) AS followers, 0 AS following
-                    FROM activity_follow GROUP BY followee_id
-                    UNION ALL
-                    SELECT follower_id, 0, count(*) FROM activity_follow GROUP BY follower_id
-                ) parts GROUP BY id
-            ) s WHERE u.id = s.id
-            """
-        )
+        cursor.execute(FOLLOW_COUNTERS_SQL)
         cursor.execute(
             "UPDATE videos_hashtag h SET video_count = s.n FROM (SELECT hashtag_id, count(*) AS n"
             " FROM videos_videohashtag GROUP BY hashtag_id) s WHERE h.id = s.hashtag_id"

@@ -80,3 +80,18 @@ def power_law_alpha(count: int, weight_sum: float) -> float:
         total = sum(rank**-alpha for rank in range(1, count + 1))
         low, high = (alpha, high) if total > weight_sum else (low, alpha)
     return (low + high) / 2
+
+
+# ``followers_count`` and ``following_count`` of every user from the loaded follows (both
+# seeders: ``seed_bench`` and the For You evaluation's ``eval_seed``).
+FOLLOW_COUNTERS_SQL = """
+UPDATE accounts_user u SET followers_count = s.followers, following_count = s.following
+FROM (
+    SELECT id, sum(followers) AS followers, sum(following) AS following FROM (
+        SELECT followee_id AS id, count(*) AS followers, 0 AS following
+        FROM activity_follow GROUP BY followee_id
+        UNION ALL
+        SELECT follower_id, 0, count(*) FROM activity_follow GROUP BY follower_id
+    ) parts GROUP BY id
+) s WHERE u.id = s.id
+"""

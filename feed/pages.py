@@ -83,7 +83,11 @@ def _cursor_member(value) -> int:
     carry the video's UUID: mapped to its feed id, so a client paging across the deploy
     continues where it was (a video deleted since: ``InvalidCursorError``)."""
     if isinstance(value, str):
-        feed_id = feed_ids_by_video_id([cursors.uuid_text(value)]).get(cursors.uuid_text(value))
+        video_id = cursors.uuid_text(value)
+        feed_id = feed_ids_by_video_id([video_id]).get(video_id)
+        if feed_id is None:  # a lagging replica is no proof it is gone: ask the primary
+            with db_router.prefer_primary():
+                feed_id = feed_ids_by_video_id([video_id]).get(video_id)
         if feed_id is None:
             raise InvalidCursorError()
         return feed_id

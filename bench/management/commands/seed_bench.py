@@ -39,7 +39,7 @@ from knox.models import AuthToken
 
 from accounts.models import User
 from activity.models import Comment, Follow, Like
-from bench.seeding import Progress, columns_of, power_law_alpha
+from bench.seeding import FOLLOW_COUNTERS_SQL, Progress, columns_of, power_law_alpha
 from bench.tokens import token_row
 from videos.models import Video
 
@@ -400,20 +400,7 @@ class Command(BaseCommand):
     def _set_counters(self, cursor) -> None:
         """Denormalised counters from the loaded rows, then compact the updated tables."""
         self.out.write("  counters   followers, following, likes, comments\n")
-        cursor.execute(
-            """
-            UPDATE accounts_user u SET followers_count = s.followers, following_count = s.following
-            FROM (
-                SELECT id, sum(followers) AS followers, sum(following) AS following FROM (
-                    SELECT followee_id AS id, count(*) AS followers, 0 AS following
-                    FROM activity_follow GROUP BY followee_id
-                    UNION ALL
-                    SELECT follower_id, 0, count(*) FROM activity_follow GROUP BY follower_id
-                ) parts GROUP BY id
-            ) s
-            WHERE u.id = s.id
-            """
-        )
+        cursor.execute(FOLLOW_COUNTERS_SQL)
         cursor.execute(
             """
             UPDATE videos_video v SET likes_count = s.likes, comments_count = s.comments
