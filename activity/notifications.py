@@ -235,6 +235,35 @@ def notification_sync_follow(*, follower_id: int, followee_id: int) -> None:
     )
 
 
+def _sync_like_event(user_id: int, video_id: str) -> None:
+    notification_sync_like(user_id=user_id, video_id=video_id)
+
+
+def _sync_follow_event(follower_id: int, followee_id: int) -> None:
+    notification_sync_follow(follower_id=follower_id, followee_id=followee_id)
+
+
+# The relation events a batch carries: ``[kind, actor id, target id]``.
+LIKE_EVENT, FOLLOW_EVENT = "like", "follow"
+_SYNC_EVENT = {LIKE_EVENT: _sync_like_event, FOLLOW_EVENT: _sync_follow_event}
+
+
+def notifications_sync(*, events: list) -> list:
+    """Sync the inbox with each relation of ``events`` (a relay batch of likes and
+    follows, ``[LIKE_EVENT, user id, video id]`` or ``[FOLLOW_EVENT, follower id, followee
+    id]``): one sync per distinct relation, however often the batch names it (each sync
+    reads the relation as it is now). Returns the events whose sync failed, to retry."""
+    failed = []
+    for event in dict.fromkeys(tuple(event) for event in events):
+        kind, actor_id, target_id = event
+        try:
+            _SYNC_EVENT[kind](actor_id, target_id)
+        except Exception:  # noqa: BLE001 - the others still go through; the caller retries this one
+            logger.warning("notification sync of %s failed", event, exc_info=True)
+            failed.append(list(event))
+    return failed
+
+
 def mentioned_usernames(text: str) -> list[str]:
     """Distinct ``@username`` mentions in ``text``, in order, at most ``MENTIONS_MAX_PER_TEXT``."""
     names: dict[str, None] = {}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Model, OuterRef, QuerySet
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 VIEW_DEDUPE_SECONDS = 3600
 VIEW_MAX_WATCHED_MS = 10 * 60 * 1000
+PREPARE_THRESHOLD = 5  # psycopg's default; the like/follow statements ask to be prepared at once
 
 
 def _insert_ignoring_conflict(model: type[Model], **values) -> bool:
@@ -57,6 +59,33 @@ def _insert_ignoring_conflict(model: type[Model], **values) -> bool:
     if inserted:
         db_router.mark_write()  # raw SQL: tell the router this scope wrote (read-your-writes)
     return inserted
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Server-side binding, every statement prepared on its connection at first use.
+
+    Django's cursors bind client-side, so PostgreSQL plans each like or follow statement
+    anew (~0.5 ms of a ~1.3 ms statement). A statement's text here depends only on the
+    code, so psycopg prepares it once per connection (its cache is the connection's:
+    a new connection, after ``CONN_MAX_AGE`` or a failover, prepares again; this needs a
+    session per client, as direct connections are, not a transaction-pooling proxy).
+    """
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def _prepared_cursor():
+    """A ``_PreparingCursor`` on the primary's connection, wrapped as Django wraps its own
+    (error translation, query logging in tests and ``DEBUG``)."""
+    connection = connections[PRIMARY]
+    connection.ensure_connection()
+    # Django switches psycopg's statement cache off (None) for the sake of transaction
+    # poolers; its own cursors bind client-side and never prepare, so turning the cache on
+    # changes nothing but this cursor.
+    connection.connection.prepare_threshold = PREPARE_THRESHOLD
+    cursor = _PreparingCursor(connection.connection)
+    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
 
 
 @dataclass(frozen=True)
@@ -82,7 +111,7 @@ def _change_with_target(change_sql: str, change_params: list, *, target: QuerySe
         f"WITH target AS ({target_sql}), changed AS ({change_sql}), queued AS ({queue_sql}) "  # noqa: S608 - from code
         f"SELECT EXISTS (SELECT 1 FROM changed), {recorded_sql('queued')}, target.* FROM target"
     )
-    with connections[PRIMARY].cursor() as cursor:
+    with _prepared_cursor() as cursor:
         cursor.execute(sql, [*target_params, *change_params, *queue_params])
         row = cursor.fetchone()
         names = [column.name for column in cursor.description[2:]]
@@ -132,6 +161,12 @@ def _public_video(video_id, *, user: User | None = None) -> Video:
     return video
 
 
+def _notification_task(kind: str, actor_id: int, target_id) -> Task:
+    """The notification of one like or follow, as an item of the batched
+    ``notifications_sync`` task (the outbox relay sends one per batch)."""
+    return Task("activity.tasks.notifications_sync", ([[kind, actor_id, target_id]],))
+
+
 # --- Follows --------------------------------------------------------------------------
 
 
@@ -148,7 +183,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
     )
     tasks = [
         Task("feed.tasks.merge_creator_into_feed", (follower.pk, followee.pk)),
-        Task("activity.tasks.notification_sync_follow", (follower.pk, followee.pk)),
+        _notification_task(notifications.FOLLOW_EVENT, follower.pk, followee.pk),
     ]
     # One statement, no transaction block: the counters and the flag follow its commit.
     inserted = _insert_to_target(Follow, target=target, target_field="followee", tasks=tasks, follower_id=follower.pk)
@@ -175,7 +210,7 @@ def follow_delete(*, follower: User, followee: User) -> bool:
     """``follower`` stops following ``followee``; True if there was a follow to remove."""
     tasks = [
         Task("feed.tasks.remove_creator_from_feed", (follower.pk, followee.pk)),
-        Task("activity.tasks.notification_sync_follow", (follower.pk, followee.pk)),
+        _notification_task(notifications.FOLLOW_EVENT, follower.pk, followee.pk),
     ]
     target = User.objects.filter(pk=followee.pk).values("id")
     deleted = _delete_to_target(Follow, target=target, target_field="followee", tasks=tasks, follower_id=follower.pk)
@@ -201,7 +236,7 @@ def _video_relation_create(*, model: type[Model], counter: str, user: User, vide
         .filter(~relations.blocked_either_way(user_id=user.pk, other=OuterRef("owner_id")))
         .values("id", "feed_id")
     )
-    tasks = [Task("activity.tasks.notification_sync_like", (user.pk, str(video_pk)))] if model is Like else []
+    tasks = [_notification_task(notifications.LIKE_EVENT, user.pk, str(video_pk))] if model is Like else []
     # One statement, no transaction block: the counter and the flag follow its commit.
     inserted = _insert_to_target(model, target=target, target_field="video", tasks=tasks, user_id=user.pk)
     if inserted is None:
@@ -215,7 +250,7 @@ def _video_relation_create(*, model: type[Model], counter: str, user: User, vide
 def _video_relation_delete(*, model: type[Model], counter: str, user: User, video_id) -> bool:
     video_pk = parse_video_id(video_id)
     target = Video.objects.public().filter(pk=video_pk).values("id", "feed_id")
-    tasks = [Task("activity.tasks.notification_sync_like", (user.pk, str(video_pk)))] if model is Like else []
+    tasks = [_notification_task(notifications.LIKE_EVENT, user.pk, str(video_pk))] if model is Like else []
     deleted = _delete_to_target(model, target=target, target_field="video", tasks=tasks, user_id=user.pk)
     if deleted is None:
         raise NotFoundError("No such video.")

@@ -290,7 +290,10 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
                 if scenario == "feed":
                     row["feeds_rebuilt_before"] = rewarm(cohort_ids)
                 target = bare_port if scenario == "bare" else port
-                row[scenario] = run_wrk(wrk, target, scenario, connections, args.duration, files)
+                if scenario == "writes":
+                    row[scenario] = writes_with_a_worker(args, env, processes, workdir, wrk, port, connections, files)
+                else:
+                    row[scenario] = run_wrk(wrk, target, scenario, connections, args.duration, files)
             levels[str(connections)] = row
             say(
                 f"{server} c={connections}: "
@@ -300,6 +303,41 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
         processes.stop(bare)
         servers[server] = levels
     return servers
+
+
+def writes_with_a_worker(args, env, processes: Processes, workdir: Path, wrk, port, connections, files) -> dict:
+    """The writes scenario with one Celery worker running, as in production: the request only
+    commits its outbox rows; the worker's relay publishes them and the worker runs the tasks,
+    on the same 2 cores, so their cost is in the figure. Rows it did not reach when stopped are
+    deleted with the broker's queues (the fan-out phase must not run them)."""
+    import redis
+
+    from tiktok import db_router
+    from tiktok.models import OutboxMessage
+
+    log = workdir / f"writes-worker-{connections}.log"
+    worker = processes.start(
+        [
+            str(Path(sys.executable).parent / "celery"), "-A", "tiktok", "worker", "-Q", "default,fanout", "-c", "1",
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
+            "-n", f"bench-writes-{os.getpid()}@%h",
+        ],
+        env={**env, "LOG_LEVEL": "INFO"}, log=log,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while b" ready." not in log.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"writes worker not ready: {log.read_text()[-1500:]}")
+            time.sleep(0.2)
+        measured = run_wrk(wrk, port, "writes", connections, args.duration, files)
+        with db_router.use_primary():
+            measured["outbox_left"] = OutboxMessage.objects.count()
+    finally:
+        processes.stop(worker)
+    OutboxMessage.objects.all().delete()
+    redis.Redis.from_url(args.redis_url).delete("default", "fanout")
+    return measured
 
 
 PROFILED_SCENARIOS = ("feed", "writes")
@@ -385,6 +423,11 @@ def main(argv=None) -> int:
         results["writes_non_2xx"] = sum(
             levels[level]["writes"]["non_2xx"] for levels in servers.values() for level in levels
         )
+        # The profiled writes committed outbox rows no worker relayed: the fan-out workers'
+        # relays must not publish and run them while fan-out is timed.
+        from tiktok.models import OutboxMessage
+
+        OutboxMessage.objects.all().delete()
         fanout = fanout_phase(args, env, processes, workdir) if args.fanout_sizes else {}
         results["fanout"] = fanout
         results["fanout_10k_s"] = fanout.get("10000", {}).get("seconds")

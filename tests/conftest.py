@@ -219,6 +219,7 @@ class WorkerProcess:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        offset = log.tell()  # the log is appended to: an earlier run's "ready." does not count
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -247,7 +248,7 @@ class WorkerProcess:
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if b" ready." in self.log_path.read_bytes():
+            if b" ready." in self.log_path.read_bytes()[offset:]:
                 return
             if self.process.poll() is not None:
                 raise RuntimeError(f"worker exited: {self.log_path.read_text()[-2000:]}")
@@ -272,6 +273,18 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def real_broker():
+    """Publish through the real broker (no worker: the messages stay queued)."""
+    from tiktok.celery import app
+
+    app.conf.task_always_eager = False
+    app.connection_for_write().default_channel.queue_purge("default")
+    yield
+    app.connection_for_write().default_channel.queue_purge("default")
+    app.conf.task_always_eager = True
 
 
 @pytest.fixture

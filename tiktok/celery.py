@@ -7,14 +7,15 @@ enqueues further tasks passes on the position it was given, so a fan-out batch r
 least what the publish wrote, however far behind the replica is. The worker logs
 through Django's ``LOGGING`` (request id filter, JSON with ``LOG_JSON=1``) rather than
 Celery's own set-up, and logs one line when a task starts and one when it ends, both
-carrying the request id. Metrics for tasks are connected in ``tiktok.metrics``.
+carrying the request id. Metrics for tasks are connected in ``tiktok.metrics``. The
+``OutboxRelay`` bootstep runs the outbox relay in every worker.
 """
 
 import logging
 import logging.config
 import os
 
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals
 from kombu.transport import redis as kombu_redis
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiktok.settings")
@@ -52,6 +53,31 @@ def _restore_unacked_unless_disconnected(restore):
 kombu_redis.QoS.restore_unacked = _restore_unacked_unless_disconnected(kombu_redis.QoS.restore_unacked)
 
 
+class OutboxRelay(bootsteps.StartStopStep):
+    """Every worker's main process relays the outbox (``tiktok.outbox.Relay``, a thread):
+    no fourth process type to run, and several workers share the rows (``SKIP LOCKED``).
+    Started after the pool, so no pool process is forked with the relay's connections."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.relay = None
+
+    def start(self, worker):
+        from tiktok.outbox import Relay
+
+        self.relay = Relay()
+        self.relay.start()
+
+    def stop(self, worker):
+        if self.relay is not None:
+            self.relay.stop()
+
+
+app.steps["worker"].add(OutboxRelay)
+
+
 @signals.setup_logging.connect
 def _configure_logging(**kwargs):
     """Keep Django's logging (request ids, JSON) in the worker and beat: Celery skips its own."""
@@ -81,6 +107,9 @@ def _enter_task_scope(task_id=None, task=None, **kwargs):
     request = task.request
     if getattr(request, "is_eager", False):
         return  # an eager task runs inside its caller's scope
+    from django.db import close_old_connections
+
+    close_old_connections()  # as a request starts: obsolete or broken ones (CELERY_DB_REUSE_MAX)
     request_id_var.set(getattr(request, "request_id", None) or f"task-{task_id}")
     min_lsn = getattr(request, "db_min_lsn", None)
     manager = db_router.scope(required_lsn=int(min_lsn) if min_lsn else None)
@@ -98,3 +127,6 @@ def _leave_task_scope(task_id=None, task=None, state=None, **kwargs):
         logger.info("task %s[%s] finished: %s", getattr(task, "name", "?"), task_id, state or "done")
         manager.__exit__(None, None, None)
         request_id_var.set("-")
+        from django.db import close_old_connections
+
+        close_old_connections()  # as a request ends

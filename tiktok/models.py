@@ -6,9 +6,10 @@ from django.db import models
 class OutboxMessage(models.Model):
     """A task to enqueue, written in the same transaction as the change that needs it.
 
-    After the commit it is published and deleted; if the broker is down it stays here
-    and ``drain_outbox`` publishes it once the broker is back. So a committed write never
-    loses the work it needs (fan-out, processing), and the request never fails for it.
+    After the commit the outbox relay (a thread in every Celery worker, ``tiktok.outbox``)
+    claims it, publishes it and deletes it; if the broker is down it stays here until a
+    relay (or ``drain_outbox``) publishes it once the broker is back. So a committed write
+    never loses the work it needs (fan-out, processing), and the request never fails for it.
     """
 
     task_name = models.CharField(max_length=200)

@@ -1,15 +1,28 @@
 """The one way to enqueue a Celery task: by name, after commit, never lost (transactional outbox).
 
 ``enqueue_on_commit("app.tasks.name", *args)`` writes an ``OutboxMessage`` in the
-caller's transaction and publishes it right after the commit. A message whose publish
-failed (broker down) is published later by the ``drain_outbox`` beat task. Tasks must
-therefore be idempotent (they are).
+caller's transaction, with a ``NOTIFY`` on ``RELAY_CHANNEL`` that PostgreSQL delivers
+only if the transaction commits. The request publishes nothing: a ``Relay`` (a thread in
+every Celery worker's main process, ``tiktok.celery``) is woken by that notification,
+claims committed rows in batches (``DELETE ... FOR UPDATE SKIP LOCKED RETURNING``, so
+several workers' relays share the work without sending a row twice), publishes them and
+commits; a failed publish rolls the claim back and the rows stay. Tasks must therefore
+be idempotent (they are): a crash between the publish and the commit sends a row again.
+The ``drain_outbox`` beat task relays one batch too, so rows are published even while
+no relay listens.
 
 A write that decides in SQL whether it changed anything (a like, a follow) records its
-tasks in the same statement instead: ``record_sql`` gives the ``INSERT`` for a CTE that
-writes the rows only if the change happened, ``publish_on_commit`` publishes what it
-wrote. One round trip and one commit for the change and its outbox rows. Published rows
-are deleted in one autocommit statement after the publish.
+tasks in the same statement instead: ``record_sql`` gives the ``INSERT`` (with its
+``NOTIFY``) for a CTE that writes the rows only if the change happened, and
+``publish_on_commit`` hands over what it wrote. One round trip and one commit for the
+change and its outbox rows.
+
+With ``CELERY_TASK_ALWAYS_EAGER`` (tests, no broker and so no relay) the recorded tasks
+run in the process right after the commit, and their rows are deleted.
+
+A task declared ``outbox_batch=True`` takes one argument, a list of items: the relay
+sends the rows of such a task claimed together as one message carrying all their items
+(many likes' notifications become one task per batch, not one per like).
 
 ``enqueue("app.tasks.name", *args)`` publishes at once, outside any transaction: for a
 task that splits its work into sub-tasks (it fails and is retried if the broker is
@@ -23,10 +36,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connections, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from tiktok import db_router
 from tiktok.models import OutboxMessage
@@ -34,7 +53,24 @@ from tiktok.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 DRAIN_BATCH_SIZE = 500
+RELAY_CHANNEL = "outbox_relay"
+STOP_CHECK_SECONDS = 0.5  # how soon a waiting relay notices ``stop()``
 _TABLE = OutboxMessage._meta.db_table
+
+# Claim the oldest committed rows no other relay holds, with the primary's WAL position:
+# the rows' commits are before it, so a task told to read at least that far (its
+# ``db_min_lsn`` header) sees what the write that recorded it wrote.
+_CLAIM_SQL = (
+    f"WITH claimed AS (DELETE FROM {_TABLE} WHERE id IN "  # noqa: S608 - the model's table
+    f"(SELECT id FROM {_TABLE} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, task_name, args, kwargs, created_at) "
+    "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint "
+    "FROM claimed ORDER BY id"
+)
+
+
+class PublishFailed(Exception):
+    """The broker refused a claimed batch; its rows are back in the outbox."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +83,13 @@ class Task:
 
 
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
-    """Record the task now; publish it once the surrounding transaction commits."""
+    """Record the task now; it is published once the surrounding transaction commits."""
     enqueue_all_on_commit([Task(task_name, args, kwargs)])
 
 
 def enqueue_all_on_commit(tasks: Sequence[Task]) -> None:
-    """Record several tasks in one statement now; once the surrounding transaction commits,
-    publish them and delete their rows in one statement (a write that starts two tasks
-    pays for one outbox insert and one delete, not two of each)."""
+    """Record several tasks in one statement now (a write that starts two tasks pays for
+    one outbox insert, not two); the relay publishes them once the transaction commits."""
     sql, params = record_sql(tasks, when=None)
     with connections[db_router.PRIMARY].cursor() as cursor:
         cursor.execute(f"WITH queued AS ({sql}) SELECT {recorded_sql('queued')}", params)  # noqa: S608 - no input
@@ -64,6 +99,8 @@ def enqueue_all_on_commit(tasks: Sequence[Task]) -> None:
 def record_sql(tasks: Sequence[Task], *, when: str | None) -> tuple[str, list]:
     """An ``INSERT`` of ``tasks`` into the outbox, for a CTE (``queued AS (<this>)``) whose
     messages the statement returns as ``recorded_sql("queued")`` for ``publish_on_commit``.
+    Each inserted row notifies ``RELAY_CHANNEL`` (PostgreSQL folds the notifications of
+    one transaction into one and delivers it at commit): nothing written, no wake-up.
 
     With ``when`` (the name of another CTE of the statement), the rows are written only if
     that CTE returned a row: a statement that makes a change and records the work it
@@ -74,7 +111,7 @@ def record_sql(tasks: Sequence[Task], *, when: str | None) -> tuple[str, list]:
         f"INSERT INTO {_TABLE} (task_name, args, kwargs, created_at, attempts, last_error) "  # noqa: S608 - the model's table
         "SELECT m.task_name, m.args, m.kwargs, now(), 0, '' "
         f"FROM jsonb_to_recordset(%s::jsonb) AS m(task_name text, args jsonb, kwargs jsonb) {condition} "
-        "RETURNING id, task_name, args, kwargs"
+        f"RETURNING id, task_name, args, kwargs, pg_notify('{RELAY_CHANNEL}', '')"
     )
     params = [json.dumps([{"task_name": t.name, "args": list(t.args), "kwargs": t.kwargs} for t in tasks])]
     return sql, params
@@ -86,14 +123,17 @@ def recorded_sql(cte: str) -> str:
 
 
 def publish_on_commit(recorded: str | None) -> None:
-    """Once the surrounding transaction commits (at once outside one), publish the messages
-    of ``recorded_sql`` (None: none were written) and delete their rows. The rows, not the
-    caller's tasks, say what is sent: the two cannot disagree."""
+    """Hand over the messages of ``recorded_sql`` (None: none were written). The relay
+    publishes them after the commit (the statement's ``NOTIFY`` wakes it); with eager
+    tasks, they run here once the transaction commits. The rows, not the caller's tasks,
+    say what is sent: the two cannot disagree."""
     if recorded is None:
         return
     db_router.mark_write()  # raw SQL wrote them: tell the router (read-your-writes)
+    if not _app().conf.task_always_eager:
+        return
     messages = [(message_id, Task(name, args, kwargs)) for message_id, name, args, kwargs in json.loads(recorded)]
-    transaction.on_commit(lambda: _publish_all(messages), using=db_router.PRIMARY)
+    transaction.on_commit(lambda: _run_eagerly(messages), using=db_router.PRIMARY)
 
 
 def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
@@ -101,65 +141,189 @@ def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
     _task(task_name).apply_async(args=list(args), countdown=countdown)
 
 
-def _task(task_name: str):
-    """The registered task of that name (every app's ``tasks`` module is loaded on first use)."""
+def _app():
     from tiktok.celery import app
 
+    return app
+
+
+def _registered(task_name: str):
+    """The registered task of that name, or None (every app's ``tasks`` module is loaded on
+    first use)."""
+    app = _app()
     if task_name not in app.tasks:
         app.loader.import_default_modules()  # runs Celery's autodiscovery of app tasks
-    return app.tasks[task_name]
+    return app.tasks.get(task_name)
 
 
-def _publish_all(messages: Sequence[tuple[int, Task]]) -> int:
-    """Publish messages in order and delete the rows of those sent; stops at the first
-    failure (the broker is down: the rest stays for ``drain_outbox``). Returns how many
-    were sent."""
-    sent: list[int] = []
+def _task(task_name: str):
+    task = _registered(task_name)
+    if task is None:
+        raise KeyError(f"no task {task_name!r}")
+    return task
+
+
+def _run_eagerly(messages: Sequence[tuple[int, Task]]) -> None:
+    """Eager mode: run each task in order and delete the rows of those that ran; a task
+    that raises keeps its row and the rest (``drain_outbox`` retries them)."""
+    ran: list[int] = []
     for message_id, task in messages:
-        if not _send(message_id, task):
-            break
-        sent.append(message_id)
-    if sent:
-        _delete_sent(sent)
-    return len(sent)
-
-
-def _send(message_id: int, task: Task) -> bool:
-    try:
-        _task(task.name).apply_async(args=list(task.args), kwargs=task.kwargs)
-    except Exception as exc:  # noqa: BLE001 - broker down: drain_outbox retries
-        logger.warning("task %s kept in the outbox: %s", task.name, exc)
         try:
-            OutboxMessage.objects.filter(pk=message_id).update(last_error=str(exc)[:300])
-        except Exception:  # noqa: BLE001, S110 - the primary is down too; the row is still there
-            pass
-        return False
-    return True
-
-
-def _delete_sent(ids: list[int]) -> None:
-    """One autocommit statement, outside the router: removing a sent message is no write
-    a reader must see (it does not move the user's read-your-writes position)."""
-    try:
+            _task(task.name).apply_async(args=list(task.args), kwargs=task.kwargs)
+        except Exception:  # noqa: BLE001 - kept in the outbox, as a broker failure would
+            logger.warning("task %s kept in the outbox", task.name, exc_info=True)
+            break
+        ran.append(message_id)
+    if ran:
         with connections[db_router.PRIMARY].cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_TABLE} WHERE id = ANY(%s::bigint[])", [ids])  # noqa: S608 - the model's table
-    except Exception:  # noqa: BLE001 - published twice at worst; tasks are idempotent
-        logger.warning("outbox messages %s published but not deleted", ids)
+            cursor.execute(f"DELETE FROM {_TABLE} WHERE id = ANY(%s::bigint[])", [ran])  # noqa: S608 - the model's table
+
+
+# --- The relay ----------------------------------------------------------------------------
+
+
+def relay_batch(*, limit: int, broker=None) -> int:
+    """Claim up to ``limit`` committed rows, publish them, commit; returns how many rows
+    were sent. Raises ``PublishFailed`` (the claim rolled back, the rows stay, their
+    ``attempts`` and ``last_error`` say why) if the broker refuses one. ``broker``: a
+    kombu connection to publish on (default: the app's producer pool)."""
+    claimed: list[int] = []
+    try:
+        with transaction.atomic(using=db_router.PRIMARY):
+            with connections[db_router.PRIMARY].cursor() as cursor:
+                cursor.execute(_CLAIM_SQL, [limit])
+                rows = cursor.fetchall()
+            if not rows:
+                return 0
+            claimed = [row[0] for row in rows]
+            # The scope puts the claim's WAL position in every message's ``db_min_lsn``.
+            with db_router.scope(required_lsn=rows[0][5]):
+                tasks = [Task(name, json.loads(args), json.loads(kwargs)) for _, name, args, kwargs, _, _ in rows]
+                for task in _batched(tasks):
+                    # By name: a task this process does not know (a newer release's) is sent all the same.
+                    _app().send_task(task.name, args=list(task.args), kwargs=task.kwargs, connection=broker)
+    except Exception as exc:
+        if not claimed:
+            raise  # the claim itself failed (the primary): nothing was taken
+        _record_failure(claimed, exc)
+        raise PublishFailed(str(exc)) from exc
+    oldest = max(timezone.now() - row[4] for row in rows)
+    logger.debug("relayed %d outbox row(s); the oldest waited %.1f ms", len(rows), oldest.total_seconds() * 1000)
+    return len(rows)
+
+
+def _batched(tasks: list[Task]) -> list[Task]:
+    """``tasks`` in order, except that every task declared ``outbox_batch`` is sent once,
+    at its first place, with the items of all its rows."""
+    merged: list[Task] = []
+    items_of: dict[str, list] = {}
+    for task in tasks:
+        if not getattr(_registered(task.name), "outbox_batch", False):
+            merged.append(task)
+        elif task.name in items_of:
+            items_of[task.name].extend(task.args[0])
+        else:
+            items_of[task.name] = list(task.args[0])
+            merged.append(Task(task.name, (items_of[task.name],)))
+    return merged
+
+
+def _record_failure(ids: list[int], exc: Exception) -> None:
+    logger.warning("outbox rows %s kept: publish failed: %s", ids[:10], exc)
+    try:
+        OutboxMessage.objects.using(db_router.PRIMARY).filter(id__in=ids).update(
+            attempts=F("attempts") + 1, last_error=str(exc)[:300]
+        )
+    except Exception:  # noqa: BLE001, S110 - the primary is down too; the rows are still there
+        pass
 
 
 def drain(*, limit: int = DRAIN_BATCH_SIZE) -> int:
-    """Publish messages left behind by failed publishes; returns how many were sent."""
-    sent = 0
-    with db_router.use_primary():
-        pending = list(OutboxMessage.objects.order_by("id")[:limit])
-    for message in pending:
-        OutboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
-        if not _publish_all([(message.pk, Task(message.task_name, message.args, message.kwargs))]):
-            break  # broker still down: try again on the next tick
-        sent += 1
-    return sent
+    """Relay one batch now (beat's safety net, and tools); returns how many were sent,
+    0 while the broker is down."""
+    try:
+        return relay_batch(limit=limit)
+    except PublishFailed:
+        return 0
 
 
 def pending_count() -> int:
     with db_router.use_primary():
         return OutboxMessage.objects.count()
+
+
+class Relay:
+    """Publishes outbox rows as their transactions commit: a thread that ``LISTEN``\\s on
+    ``RELAY_CHANNEL`` and relays a batch on each wake-up, and at least every
+    ``OUTBOX_RELAY_WAIT_SECONDS`` (the safety net for rows whose publish failed and for a
+    notification missed while reconnecting). After a wake-up it lingers
+    ``OUTBOX_RELAY_LINGER_SECONDS`` so that the commits of a busy moment share a batch.
+    Any error (primary or broker gone, a failover) closes its connections; it retries
+    after ``OUTBOX_RELAY_WAIT_SECONDS`` on new ones."""
+
+    def __init__(self, *, broker_url: str | None = None):
+        self.broker_url = broker_url
+        self.batch_size = settings.OUTBOX_RELAY_BATCH_SIZE
+        self.wait_seconds = settings.OUTBOX_RELAY_WAIT_SECONDS
+        self.linger_seconds = settings.OUTBOX_RELAY_LINGER_SECONDS
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.wait_seconds + 10)
+
+    def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                try:
+                    with _listening() as listener, _app().connection_for_write(self.broker_url) as broker:
+                        self._serve(listener, broker)
+                except Exception:  # noqa: BLE001 - the primary or the broker is gone: start over
+                    logger.warning("outbox relay restarts in %.1f s", self.wait_seconds, exc_info=True)
+                    connections[db_router.PRIMARY].close()
+                    self._stopping.wait(self.wait_seconds)
+        finally:
+            connections[db_router.PRIMARY].close()
+
+    def _serve(self, listener, broker) -> None:
+        # Listening before the first claim: a row committed after the claim wakes it.
+        while not self._stopping.is_set():
+            connections[db_router.PRIMARY].close_if_unusable_or_obsolete()
+            try:
+                while relay_batch(limit=self.batch_size, broker=broker) == self.batch_size:
+                    pass
+            except PublishFailed:
+                self._stopping.wait(self.wait_seconds)
+                continue
+            self._wait(listener)
+
+    def _wait(self, listener) -> None:
+        """Until a commit notifies (then linger and take every notification queued
+        meanwhile: the next claim serves them all) or ``wait_seconds`` pass."""
+        woken = False
+        deadline = time.monotonic() + self.wait_seconds
+        while not woken and not self._stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            for _ in listener.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
+                woken = True
+        if woken:
+            time.sleep(self.linger_seconds)
+            for _ in listener.notifies(timeout=0):
+                pass
+
+
+@contextmanager
+def _listening() -> Iterator:
+    """A connection of its own to the primary (autocommit) listening on ``RELAY_CHANNEL``."""
+    listener = connections.create_connection(db_router.PRIMARY)
+    try:
+        listener.ensure_connection()
+        listener.connection.execute(f"LISTEN {RELAY_CHANNEL}")
+        yield listener.connection
+    finally:
+        listener.close()

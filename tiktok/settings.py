@@ -304,6 +304,17 @@ CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=30)
 # Tests run tasks inline unless a test starts a real worker; see tests/conftest.py.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Celery's Django fixup closes every database connection after every task unless this is
+# set (each fan-out batch then reconnected to both servers: 26 % of its time); the worker
+# closes them like a request does instead (``tiktok.celery``: CONN_MAX_AGE, health checks,
+# a connection that saw an error), and the fixup still recycles them after 1,000 tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
+# The outbox relay in every worker's main process (``tiktok.outbox.Relay``): rows claimed
+# per batch; the wait after a commit's notification so that a busy moment shares a batch;
+# the longest wait without one (and the back-off after a failed publish).
+OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=500)
+OUTBOX_RELAY_LINGER_SECONDS = env.float("OUTBOX_RELAY_LINGER_SECONDS", default=0.01)
+OUTBOX_RELAY_WAIT_SECONDS = env.float("OUTBOX_RELAY_WAIT_SECONDS", default=1.0)
 
 # --- Object storage (S3-compatible) ---------------------------------------------------
 

@@ -25,7 +25,8 @@ def last_worker_heartbeat() -> float | None:
 
 @shared_task(name="tiktok.tasks.drain_outbox")
 def drain_outbox() -> int:
-    """Publish tasks whose publish failed after their commit (broker was down)."""
+    """Relay one batch of outbox rows: the safety net for rows no worker's relay took
+    (no worker running, or every relay waiting out a broker outage)."""
     from tiktok import outbox
 
     return outbox.drain()
