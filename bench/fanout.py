@@ -33,6 +33,7 @@ def queues_drained(broker) -> bool:
 
 def fanout_phase(args, env, processes: Processes, workdir: Path) -> dict:
     import redis
+    from django.conf import settings
     from django.utils import timezone
 
     from feed import selectors, store, tasks
@@ -105,6 +106,7 @@ def fanout_phase(args, env, processes: Processes, workdir: Path) -> dict:
                 "creator_id": creator_id,
                 "followers": followers,
                 "feeds_built": len(follower_ids),
+                "batch_size": settings.FANOUT_BATCH_SIZE,  # followers per fan-out task
                 "feed_build_seconds": round(build_seconds, 2),
                 "seconds": seconds,
                 "delivered": delivered,

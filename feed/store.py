@@ -54,6 +54,9 @@ CREATOR_FLOOR_KEY = "creator:v2:{{{creator_id}}}:floor"
 # Versioned with the creators' sets: a creator known as big has a set in the current format.
 BIG_CREATORS_KEY = "creators:v2:big"
 STATS_KEY = "feed:stats"
+# Feeds per fan-out script call: about 2 ms of Redis time each (1.8 us a feed, measured),
+# so a fan-out batch of any size never holds Redis for long (its calls are pipelined).
+FANOUT_FEEDS_PER_SCRIPT = 1000
 
 
 def client():
@@ -350,18 +353,20 @@ def feed_exists(*, user_id: int) -> bool:
 
 
 def add_to_feeds(*, user_ids: Sequence[int], entry: Entry) -> int:
-    """Fan-out: add one entry to each existing feed among ``user_ids``; returns how many."""
-    if not user_ids:
-        return 0
-    if _is_cluster():  # one script call per user: each user's keys share one slot
-        args = [entry.score, entry.feed_id, settings.FEED_MAX_ITEMS]
-        calls = [([FEED_KEY.format(user_id=u), FEED_META_KEY.format(user_id=u)], args) for u in user_ids]
-        return sum(int(added) for added in _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls))
-    keys: list[str] = []
-    for user_id in user_ids:
-        keys += [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
-    script = _script(scripts.ADD_TO_EXISTING_FEEDS)
-    return int(script(keys=keys, args=[entry.score, entry.feed_id, settings.FEED_MAX_ITEMS]))
+    """Fan-out: add one entry to each existing feed among ``user_ids``; returns how many.
+
+    One round trip: the script calls are pipelined, each over at most
+    ``FANOUT_FEEDS_PER_SCRIPT`` feeds (one user's on Redis Cluster, where a script's keys
+    share a slot), so no single call holds Redis for long."""
+    args = [entry.score, entry.feed_id, settings.FEED_MAX_ITEMS]
+    per_call = 1 if _is_cluster() else FANOUT_FEEDS_PER_SCRIPT
+    calls = []
+    for start in range(0, len(user_ids), per_call):
+        keys: list[str] = []
+        for user_id in user_ids[start : start + per_call]:
+            keys += [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
+        calls.append((keys, args))
+    return sum(int(added) for added in _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls))
 
 
 def merge_into_feed(*, user_id: int, entries: Sequence[Entry]) -> None:

@@ -507,7 +507,10 @@ MENTIONS_MAX_PER_TEXT = 10
 NOTIFICATION_PUSH_BACKEND = env.str("NOTIFICATION_PUSH_BACKEND", default="activity.notifications.NoopPushBackend")
 
 FEED_MAX_ITEMS = env.int("FEED_MAX_ITEMS", default=500)
-FANOUT_BATCH_SIZE = env.int("FANOUT_BATCH_SIZE", default=1000)
+# Followers per fan-out task: each task pays a fixed cost (its checks on the primary, new
+# database connections, broker round trips), so 10^5 followers take 20 tasks, not 100
+# (2.0 s -> 0.8 s on the large bench set); its Redis writes go in calls of 1000 feeds.
+FANOUT_BATCH_SIZE = env.int("FANOUT_BATCH_SIZE", default=5000)
 BIG_CREATOR_FOLLOWERS = env.int("BIG_CREATOR_FOLLOWERS", default=10000)
 FEED_FOLLOW_BACKFILL = env.int("FEED_FOLLOW_BACKFILL", default=50)
 FEED_INACTIVE_DAYS = env.int("FEED_INACTIVE_DAYS", default=30)
