@@ -128,10 +128,6 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
             wanted=limit - len(items),
             before=before,
             hidden_key="" if hidden is not None else relations.hidden_users_key(user_id),
-            # A page of n needs n + 1 rows of each source to stay exact when none is skipped;
-            # a few more for seen or hidden ones (another round covers the rest). The merge of
-            # big creators' rows is most of a big follower's page cost in Redis.
-            creator_count=limit - len(items) + 6,
         )
         read = store.read_page(
             user_id=user_id,

@@ -73,64 +73,49 @@ return 1
 """
 )
 
-# One round trip for a page: whether the feed is built, its entries below the cursor, the
-# matching entries of every big creator the user follows, which of them the user has
-# already watched, the floor: the highest score below which the feed or one of the
-# creator sets was trimmed (above it the union is exactly what the follows imply; below
-# it the caller continues in SQL), and the cut: the highest last score among the sources
-# that returned a full ``count`` (below it, one of them may hold more this call did not
-# return, so the caller reads again from there). It counts the read as a hit, and on the first read of
-# a day renews the feed's expiry and says so (touch = 1), so the caller records the user
-# as active. (It reads creator and stats keys it is not given in KEYS: fine on one Redis;
-# on Redis Cluster ``store`` runs READ_OWN_PAGE and reads the rest by slot instead.)
-# With a card key template (ARGV[8]) it also returns the page itself, so a warm page is
-# one round trip: walking the entries the caller will take (deduplicated, newest first by
-# (score, member), members compared as numbers: feed ids stay below 2^53, exact in a Lua
-# double, see ``videos.models.FEED_ID_MAX``; above the floor, strictly before the cursor
-# (ARGV[1], ARGV[11]), and the cut rule of ``pages._exact_entries``), skipping seen ones,
-# it reads each card (JSON bytes prefixed "<owner id> ", "-" when not public, see
-# ``videos.selectors``) and the viewer's flags for it from their hash (ARGV[9], see
-# ``activity.flags``: "l:<feed id>", "f:<feed id>", "u:<owner>"), until ARGV[10] public
-# cards are found. Then it returns, as ``own``, only the rows it walked (``merged`` empty),
-# and when it stopped early the cut becomes the score of the first row left out (the caller
-# reads again below it). The caller still applies its own exactness rules.
+# One round trip for a page: whether the feed is built, the floor (the highest score below
+# which the feed or one of the followed big creators' sets was trimmed: above it their
+# union is exactly what the follows imply; below it the caller continues in SQL), and the
+# feed's entries below the cursor merged with those of every big creator the user follows.
+# It counts the read as a hit, and on the first read of a day renews the feed's expiry and
+# says so (touch = 1), so the caller records the user as active. (It reads creator, card
+# and stats keys it is not given in KEYS: fine on one Redis; on Redis Cluster ``store``
+# runs READ_OWN_PAGE and reads the rest by slot instead.)
+#
+# Without a card key template (ARGV[8] ""): every source's first ``count`` rows (``own``,
+# ``merged``), which of them the user has watched (``seen``), and the cut: the highest last
+# score among the sources that returned a full ``count`` (below it one of them may hold more
+# this call did not return, so the caller reads again from there).
+#
+# With one (a warm page in one round trip): a k-way merge walks the union newest first by
+# (score, member), deduplicated (members compared as numbers: feed ids stay below 2^53,
+# exact in a Lua double, see ``videos.models.FEED_ID_MAX``), above the floor and strictly
+# after the cursor (ARGV[1], ARGV[11]). Each source is read lazily, a few rows at a time
+# (ARGV[12] from each big creator's set, doubling), so a user following many big creators
+# reads about the page, not ``count`` rows of every creator and a sort of them all: the
+# walk is exact without a cut. Skipping watched rows, it reads each card (JSON bytes
+# prefixed "<owner id> ", "-" when not public, see ``videos.selectors``) and the viewer's
+# flags for it from their hash (ARGV[9], see ``activity.flags``: "l:<feed id>",
+# "f:<feed id>", "u:<owner>"), until ARGV[10] public cards are found or ``count`` rows are
+# walked. It returns the walked rows as ``own`` (``merged`` empty), the watched ones among
+# them as ``seen``, and as the cut the score of the first row left out (the caller reads
+# again below it; "0": the sources ran out). The caller still applies its exactness rules.
 # With a fifth key (the viewer's hidden-users set, ``activity.relations``: same slot) it also
 # returns that set's members, so the page needs no round trip of its own for them.
 # KEYS: feed, meta, big, seen[, hidden]; ARGV: max score (inclusive, or +inf), count, creator key
 # template, ttl seconds, today, stats key, creator floor key template, card key template
-# ("" for no cards), flags key, cards wanted, cursor member ("" for none)[, rows to read from
-# each big creator's set (default: count)].
+# ("" for no cards), flags key, cards wanted, cursor member ("" for none), rows first read
+# from each big creator's set (with cards).
 READ_PAGE = """
 local built = redis.call('EXISTS', KEYS[2])
-local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
 local floor = redis.call('HGET', KEYS[2], 'floor') or '0'
-local cut = '0'
-local function note_cut(rows, count)
-  if #rows == 2 * tonumber(count) and tonumber(rows[#rows]) > tonumber(cut) then cut = rows[#rows] end
-end
-note_cut(own, ARGV[2])
 local creators = redis.call('SMEMBERS', KEYS[3])
-local merged = {}
-local creator_count = ARGV[12] or ARGV[2]
-for _, creator in ipairs(creators) do
-  local key = string.gsub(ARGV[3], '<id>', creator)
-  local rows = redis.call('ZREVRANGEBYSCORE', key, ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, creator_count)
-  for _, value in ipairs(rows) do table.insert(merged, value) end
-  note_cut(rows, creator_count)
-  local creator_floor = redis.call('GET', (string.gsub(ARGV[7], '<id>', creator)))
-  if creator_floor and tonumber(creator_floor) > tonumber(floor) then floor = creator_floor end
-end
--- Which of them were watched: one ZMSCORE per source (a page of a user following many big
--- creators walks hundreds of entries), none when nothing was ever marked seen.
-local seen = {}
-if redis.call('EXISTS', KEYS[4]) == 1 then
-  for _, rows in ipairs({own, merged}) do
-    local members = {}
-    for i = 1, #rows, 2 do members[#members + 1] = rows[i] end
-    if #members > 0 then
-      local scores = redis.call('ZMSCORE', KEYS[4], unpack(members))
-      for j = 1, #members do if scores[j] then table.insert(seen, members[j]) end end
-    end
+local function creator_key(template, creator) return (string.gsub(template, '<id>', creator)) end
+if #creators > 0 then
+  local floor_keys = {}
+  for i, creator in ipairs(creators) do floor_keys[i] = creator_key(ARGV[7], creator) end
+  for _, creator_floor in ipairs(redis.call('MGET', unpack(floor_keys))) do
+    if creator_floor and tonumber(creator_floor) > tonumber(floor) then floor = creator_floor end
   end
 end
 local touch = 0
@@ -143,33 +128,80 @@ if built == 1 then
     touch = 1
   end
 end
-local cards = {}
-local flags_built = 0
+local hidden = {}
+if KEYS[5] then hidden = redis.call('SMEMBERS', KEYS[5]) end
+local any_seen = redis.call('EXISTS', KEYS[4]) == 1
+
 if built == 1 and ARGV[8] and ARGV[8] ~= '' then
-  local top, low, rows, taken, skip = tonumber(ARGV[1]), tonumber(floor), {}, {}, {}
-  local above_cut = false
-  for _, src in ipairs({own, merged}) do
-    for i = 1, #src, 2 do
-      local member, score = src[i], tonumber(src[i + 1])
-      if not taken[member] and score > low
-          and (ARGV[11] == '' or score < top or (score == top and tonumber(member) < tonumber(ARGV[11]))) then
-        taken[member] = true
-        table.insert(rows, {score, tonumber(member), member, src[i + 1]})
-        if score > tonumber(cut) then above_cut = true end
+  local low, count, wanted = tonumber(floor), tonumber(ARGV[2]), tonumber(ARGV[10])
+  local top, before = tonumber(ARGV[1]), ARGV[11] ~= '' and tonumber(ARGV[11])
+  local sources = {{key = KEYS[1], batch = wanted + 2}}
+  for _, creator in ipairs(creators) do
+    sources[#sources + 1] = {key = creator_key(ARGV[3], creator), batch = tonumber(ARGV[12])}
+  end
+  for _, source in ipairs(sources) do source.rows, source.at, source.offset = {}, 1, 0 end
+  local taken = {}
+  local function eligible(member, score)
+    return not taken[member] and (not before or score < top or tonumber(member) < before)
+  end
+  -- Read a source's next rows into its buffer; false when it has none left.
+  local function fill(source)
+    if source.spent then return false end
+    local rows = redis.call('ZREVRANGEBYSCORE', source.key, ARGV[1], '-inf', 'WITHSCORES',
+                            'LIMIT', source.offset, source.batch)
+    source.offset, source.spent = source.offset + source.batch, #rows < 2 * source.batch
+    source.batch = source.batch * 2
+    for _, value in ipairs(rows) do table.insert(source.rows, value) end
+    return #rows > 0
+  end
+  -- Where in its buffer the next row of a source is that the walk may take; nil once it has
+  -- none left above the floor. Redis orders a tie by member as text, the walk by number:
+  -- within a tie the greatest eligible member comes first.
+  local function head(source)
+    if source.below_floor then return nil end
+    local score
+    while true do
+      if source.at > #source.rows and not fill(source) then return nil end
+      score = tonumber(source.rows[source.at + 1])
+      if score <= low then
+        source.below_floor = true
+        return nil
+      end
+      if eligible(source.rows[source.at], score) then break end
+      source.at = source.at + 2
+    end
+    local best, i = source.at, source.at + 2
+    while (i <= #source.rows or fill(source)) and source.rows[i + 1] == source.rows[source.at + 1] do
+      if eligible(source.rows[i], score) and tonumber(source.rows[i]) > tonumber(source.rows[best]) then best = i end
+      i = i + 2
+    end
+    return best
+  end
+  local own, seen, cards, cut, found = {}, {}, {}, '0', 0
+  local flags_built = redis.call('HEXISTS', ARGV[9], 'built')
+  while true do
+    local member, score_text, score = nil, nil, nil
+    for _, source in ipairs(sources) do
+      local index = head(source)
+      if index then
+        local candidate, candidate_score = source.rows[index], tonumber(source.rows[index + 1])
+        if not member or candidate_score > score
+            or (candidate_score == score and tonumber(candidate) > tonumber(member)) then
+          member, score_text, score = candidate, source.rows[index + 1], candidate_score
+        end
       end
     end
-  end
-  table.sort(rows, function(a, b) if a[1] ~= b[1] then return a[1] > b[1] end return a[2] > b[2] end)
-  for _, member in ipairs(seen) do skip[member] = true end
-  flags_built = redis.call('HEXISTS', ARGV[9], 'built')
-  local wanted, found, stopped = tonumber(ARGV[10]), 0, nil
-  for index, row in ipairs(rows) do
-    local score, member = row[1], row[3]
-    if found >= wanted or (tonumber(cut) > 0 and (score < tonumber(cut) or (above_cut and score == tonumber(cut)))) then
-      stopped = index
+    if not member then break end
+    if found >= wanted or #own >= 2 * count then
+      cut = score_text
       break
     end
-    if not skip[member] then
+    taken[member] = true
+    table.insert(own, member)
+    table.insert(own, score_text)
+    if any_seen and redis.call('ZSCORE', KEYS[4], member) then
+      table.insert(seen, member)
+    else
       local card = redis.call('GET', (string.gsub(ARGV[8], '<id>', member)))
       local bits = ''
       local owner = card and string.match(card, '^(%d+) ')
@@ -185,19 +217,35 @@ if built == 1 and ARGV[8] and ARGV[8] ~= '' then
       table.insert(cards, bits)
     end
   end
-  -- Return only the rows walked (the page), not every source's rows: a user following many
-  -- big creators would get hundreds the caller never uses, and parsing them was half the
-  -- page's cost. Below the first row left out the caller reads again, as below a cut.
-  own, merged = {}, {}
-  for index = 1, (stopped or #rows + 1) - 1 do
-    table.insert(own, rows[index][3])
-    table.insert(own, rows[index][4])
-  end
-  if stopped and rows[stopped][1] > tonumber(cut) then cut = rows[stopped][4] end
+  return {built, own, {}, touch, seen, floor, cut, cards, flags_built, hidden}
 end
-local hidden = {}
-if KEYS[5] then hidden = redis.call('SMEMBERS', KEYS[5]) end
-return {built, own, merged, touch, seen, floor, cut, cards, flags_built, hidden}
+
+local own = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, ARGV[2])
+local cut = '0'
+local function note_cut(rows)
+  if #rows == 2 * tonumber(ARGV[2]) and tonumber(rows[#rows]) > tonumber(cut) then cut = rows[#rows] end
+end
+note_cut(own)
+local merged = {}
+for _, creator in ipairs(creators) do
+  local rows = redis.call('ZREVRANGEBYSCORE', creator_key(ARGV[3], creator), ARGV[1], '-inf', 'WITHSCORES',
+                          'LIMIT', 0, ARGV[2])
+  for _, value in ipairs(rows) do table.insert(merged, value) end
+  note_cut(rows)
+end
+-- Which of them were watched: one ZMSCORE per source, none when nothing was ever marked seen.
+local seen = {}
+if any_seen then
+  for _, rows in ipairs({own, merged}) do
+    local members = {}
+    for i = 1, #rows, 2 do members[#members + 1] = rows[i] end
+    if #members > 0 then
+      local scores = redis.call('ZMSCORE', KEYS[4], unpack(members))
+      for j = 1, #members do if scores[j] then table.insert(seen, members[j]) end end
+    end
+  end
+end
+return {built, own, merged, touch, seen, floor, cut, {}, 0, hidden}
 """
 
 # READ_PAGE on Redis Cluster, where a script may touch only its KEYS (one slot): the

@@ -156,9 +156,9 @@ class CardRequest:
     wanted: int  # public cards wanted
     before: Entry | None = None  # the cursor's entry (None: first page)
     hidden_key: str = ""  # the viewer's hidden-users set (same slot), read in the same call
-    # Rows read from each followed big creator's set (0: ``count``). Fewer than ``count`` stays
-    # exact: a source read in full marks the cut, below which the caller reads again.
-    creator_count: int = 0
+    # Rows first read from each followed big creator's set; the page script reads more as its
+    # merge needs them (``scripts.READ_PAGE``), so a small first read stays exact.
+    creator_batch: int = 4
 
 
 def read_page(
@@ -171,8 +171,7 @@ def read_page(
     card_args = ["", "", 0, ""]
     if cards is not None:
         before_member = "" if cards.before is None else cards.before.feed_id
-        creator_count = cards.creator_count or count
-        card_args = [cards.card_key_template, cards.flags_key, cards.wanted, before_member, creator_count]
+        card_args = [cards.card_key_template, cards.flags_key, cards.wanted, before_member, cards.creator_batch]
     hidden_keys = [cards.hidden_key] if cards is not None and cards.hidden_key else []
     built, own, merged, touch, seen, floor, cut, found, flags_built, hidden = _script(scripts.READ_PAGE)(
         keys=[
