@@ -18,17 +18,6 @@ from videos.services import video_published
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (task enqueues) as they would run after a real commit."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def publish(run_on_commit, owner, *, minutes_ago: float = 0, **fields):
     published_at = timezone.now() - timedelta(minutes=minutes_ago)
 

@@ -22,15 +22,6 @@ from videos.services import video_set_moderation
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
 def queries_during(action) -> tuple[object, int]:
     """Run ``action``; return its result and the number of SQL queries on every database."""
     with ExitStack() as stack:
