@@ -1,7 +1,7 @@
 -- One scenario of bench/run.py, driven by wrk:
 --   wrk -t2 -c16 -d10s --latency -s bench/wrk.lua http://127.0.0.1:PORT -- MODE TOKENS [TARGETS]
--- MODE: bare | feed | sql | floor | writes (feed_<cohort>: the feed of another token
--- file). TOKENS: one API token per line (a random one per
+-- MODE: bare | feed | sql | floor | writes | for_you (feed_<cohort>: the feed of another token
+-- file; for_you: bench/for_you_bench.py). TOKENS: one API token per line (a random one per
 -- request). TARGETS (writes only): lines "v <video id>" (PUT like) or "u <username>" (PUT follow).
 -- done() prints one line "BENCH_JSON {...}": requests, latency percentiles, status codes.
 
@@ -22,7 +22,8 @@ local function read_lines(path)
   return lines
 end
 
-local paths = { bare = "/", feed = "/api/v1/feed", sql = "/api/v1/bench/feed-sql", floor = "/api/v1/bench/floor" }
+local paths = { bare = "/", feed = "/api/v1/feed", sql = "/api/v1/bench/feed-sql", floor = "/api/v1/bench/floor",
+                for_you = "/api/v1/feed/for-you" }
 
 function init(args)
   mode = args[1]

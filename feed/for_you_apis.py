@@ -1,13 +1,13 @@
-"""The For You endpoint: a page of the viewer's ranked list, each card with why it is there."""
+"""The For You endpoint: a page of the viewer's ranked list, each card with why it is there
+(spliced from the cards' JSON bytes as the following feed is, on the same short GET dispatch)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.views import APIView
 
 from feed import for_you
 from feed.apis import PAGE_PARAMETERS, page_response
 from tiktok import metrics
+from tiktok.api_views import AuthenticatedReadApiView
 from tiktok.pagination import page_limit
 from videos.serializers import VideoCardOutput
 
@@ -29,9 +29,7 @@ class ForYouPageOutput(serializers.Serializer):
     source = serializers.ChoiceField(choices=[for_you.SOURCE])
 
 
-class ForYouFeedApi(APIView):
-    permission_classes = [IsAuthenticated]
-
+class ForYouFeedApi(AuthenticatedReadApiView):
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: ForYouPageOutput})
     def get(self, request):
         limit = page_limit(request.query_params.get("limit"))

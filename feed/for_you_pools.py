@@ -119,7 +119,12 @@ WITH events AS (
         UNION ALL
         SELECT w.viewer_id, w.video_id, w.created_at FROM activity_view w JOIN videos_video v ON v.id = w.video_id
         WHERE w.created_at >= %(since)s AND v.duration > 0 AND w.watched_ms >= %(ratio)s * v.duration * 1000
-    ) engaged GROUP BY user_id, video_id ORDER BY at DESC LIMIT %(max_events)s
+    ) engaged
+    WHERE NOT EXISTS (
+        SELECT 1 FROM unnest(%(excluded_users)s::bigint[], %(excluded_videos)s::uuid[]) AS x(user_id, video_id)
+        WHERE x.user_id = engaged.user_id AND x.video_id = engaged.video_id
+    )
+    GROUP BY user_id, video_id ORDER BY at DESC LIMIT %(max_events)s
 ),
 capped AS (
     SELECT user_id, video_id FROM (
@@ -139,16 +144,20 @@ SELECT video::text, neighbour::text, together FROM (
 """
 
 
-def co_engagement_recompute() -> int:
+def co_engagement_compute(*, excluded: Sequence[tuple[int, str]] = ()) -> dict[str, list[str]]:
     """Viewers who liked, favorited or finished A also did B: each video's top neighbours
     from recent events, computed in Postgres (bounded: the newest ``FOR_YOU_CO_MAX_EVENTS``
-    events, ``FOR_YOU_CO_PER_USER`` per user) and stored for ``FOR_YOU_CO_MAX_VIDEOS`` videos."""
+    events, ``FOR_YOU_CO_PER_USER`` per user) for the ``FOR_YOU_CO_MAX_VIDEOS`` most
+    co-engaged videos. ``excluded``: (user id, video id) engagements left out (the ranker's
+    fit predicts them, so they may not be evidence)."""
     params = {
         "since": timezone.now() - timedelta(days=settings.FOR_YOU_CO_WINDOW_DAYS),
         "ratio": settings.FOR_YOU_COMPLETION_RATIO,
         "max_events": settings.FOR_YOU_CO_MAX_EVENTS,
         "per_user": settings.FOR_YOU_CO_PER_USER,
         "neighbours": settings.FOR_YOU_CO_NEIGHBOURS,
+        "excluded_users": [user_id for user_id, _ in excluded],
+        "excluded_videos": [video_id for _, video_id in excluded],
     }
     neighbours: dict[str, list[str]] = defaultdict(list)
     strength: Counter[str] = Counter()
@@ -157,6 +166,11 @@ def co_engagement_recompute() -> int:
         for video_id, neighbour_id, together in cursor.fetchall():
             neighbours[video_id].append(neighbour_id)
             strength[video_id] += together
-    kept = {video_id: neighbours[video_id] for video_id, _ in strength.most_common(settings.FOR_YOU_CO_MAX_VIDEOS)}
+    return {video_id: neighbours[video_id] for video_id, _ in strength.most_common(settings.FOR_YOU_CO_MAX_VIDEOS)}
+
+
+def co_engagement_recompute() -> int:
+    """Recompute the co-engagement neighbours and store them; returns how many videos have some."""
+    kept = co_engagement_compute()
     for_you_store.publish_co_engagement(neighbours=kept, keep_seconds=int(settings.FOR_YOU_CO_INTERVAL_SECONDS * 4))
     return len(kept)

@@ -2,13 +2,16 @@
 
 Everything here is derived (rebuilt by ``feed.for_you`` from Postgres) and lives in the LRU
 cache instance. ``{…}`` is a Redis Cluster hash tag: one user's For You keys share the slot
-of their feed keys (``feed:{<user_id>}``), so one pipeline reaches both.
+of their feed keys (``feed:v2:{<user_id>}``), seen set, flags and hidden users, so one script
+call (``scripts.READ_FOR_YOU_PAGE``) reads a page.
 
-``foryou:{<user_id>}:current``      string: the version of the list being served
-``foryou:{<user_id>}:v:<version>``  list: JSON ``[video_id, score, [reasons…], owner_id]``, best
-                                    first;
-                                    an older version is kept a while so a client paging it
-                                    pages stably
+``foryou:v2:{<user_id>}:current``   string: the version of the list being served
+``foryou:v2:{<user_id>}:list:<version>``  list: ``<feed id> <owner id> <rank JSON>`` per
+                                    video, best first (the rank JSON is the card's
+                                    ``rank``, spliced as is); an older version is kept a
+                                    while so a client paging it pages stably. ``v2``: the
+                                    rows were JSON arrays of public ids before; those keys
+                                    are never read and expire
 ``foryou:{<user_id>}:pending``      string: set while a rebuild is queued (debounce)
 ``foryou:{<user_id>}:lock``         string: held while a reader builds a missing list
 ``foryou:{co}:neighbours``          hash: video id -> JSON list of its co-engaged video ids,
@@ -17,7 +20,7 @@ of their feed keys (``feed:{<user_id>}``), so one pipeline reaches both.
 ``foryou:{tag:<tag_id>}:pool``      sorted set: a hashtag's best recent videos, video id ->
                                     quality (``feed.for_you_pools``; at most
                                     ``TAG_POOL_SIZE`` members, ``TAG_POOLS_MAX`` tags kept by
-                                    beat); one slot per tag, replaced by a RENAME
+                                    beat); one slot per tag, replaced in one script call
 """
 
 from __future__ import annotations
@@ -25,22 +28,43 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from feed.store import _text, client
+import orjson
 
-FOR_YOU_CURRENT_KEY = "foryou:{{{user_id}}}:current"
-FOR_YOU_LIST_KEY = "foryou:{{{user_id}}}:v:{version}"
+from feed import scripts
+from feed.store import FEED_SEEN_KEY, _is_cluster, _pipelined, _script, _text, client
+
+FOR_YOU_CURRENT_KEY = "foryou:v2:{{{user_id}}}:current"
+FOR_YOU_LIST_KEY = "foryou:v2:{{{user_id}}}:list:{version}"
 FOR_YOU_PENDING_KEY = "foryou:{{{user_id}}}:pending"
 FOR_YOU_LOCK_KEY = "foryou:{{{user_id}}}:lock"
 CO_ENGAGEMENT_KEY = "foryou:{co}:neighbours"
 TAG_POOL_KEY = "foryou:{{tag:{tag_id}}}:pool"
-TAG_POOL_STAGING_KEY = "foryou:{{tag:{tag_id}}}:pool:staging"  # same slot: RENAME swaps it in
 
 # A superseded version stays readable this long (a client paging it keeps its order).
 OLD_VERSION_SECONDS = 600
+# Rows a page script reads from the list at a time (a page of 10 rarely skips many).
+ROWS_PER_READ = 32
 
 
-def publish_list(*, user_id: int, ranked: Sequence[tuple[str, float, list[str], int]], keep_seconds: int) -> str:
+@dataclass(frozen=True)
+class RankedVideo:
+    """One row of a list: the video (by feed id, as feeds and the seen set hold it), its
+    creator (hidden users are filtered by it) and why it ranks where it does."""
+
+    feed_id: int
+    owner_id: int
+    score: float
+    reasons: list[str]
+
+
+def _row(video: RankedVideo) -> bytes:
+    rank = orjson.dumps({"score": round(video.score, 4), "reasons": video.reasons})
+    return b"%d %d %s" % (video.feed_id, video.owner_id, rank)
+
+
+def publish_list(*, user_id: int, ranked: Sequence[RankedVideo], keep_seconds: int) -> str:
     """Store a new ranked list for one user and make it current; returns its version."""
     version = str(time.time_ns() // 1000)
     key = FOR_YOU_LIST_KEY.format(user_id=user_id, version=version)
@@ -48,10 +72,7 @@ def publish_list(*, user_id: int, ranked: Sequence[tuple[str, float, list[str], 
     previous = client().get(current_key)
     pipe = client().pipeline(transaction=True)
     if ranked:
-        pipe.rpush(
-            key,
-            *[json.dumps([video_id, round(score, 4), reasons, owner]) for video_id, score, reasons, owner in ranked],
-        )
+        pipe.rpush(key, *[_row(video) for video in ranked])
         pipe.expire(key, keep_seconds)
     pipe.set(current_key, version, ex=keep_seconds)
     if previous is not None:
@@ -65,22 +86,89 @@ def current_version(*, user_id: int) -> str | None:
     return _text(value) if value is not None else None
 
 
-def list_page(
-    *, user_id: int, version: str, offset: int, count: int
-) -> tuple[list[tuple[str, float, list, int]], bool]:
-    """A slice of one version: ([(video id, score, reasons, owner id)], whether it exists).
+@dataclass(frozen=True)
+class PageRow:
+    """A row a page may show: not seen, creator not hidden (when the set was cached)."""
 
-    An empty list (nothing to recommend) is stored as no list key under a current version:
-    the version counts as existing while it is current.
-    """
-    key = FOR_YOU_LIST_KEY.format(user_id=user_id, version=version)
-    pipe = client().pipeline(transaction=False)
-    pipe.lrange(key, offset, offset + count - 1)
-    pipe.exists(key)
-    pipe.get(FOR_YOU_CURRENT_KEY.format(user_id=user_id))
-    rows, exists, current = pipe.execute()
-    items = [tuple(json.loads(row)) for row in rows]
-    return items, bool(exists) or (current is not None and _text(current) == version)
+    position: int  # in the list: the next page starts after the last row shown
+    feed_id: int
+    owner_id: int
+    rank: bytes  # the card's ``rank`` as JSON
+    card: bytes | None  # the cached card value (``videos.selectors``), None: not cached
+    flag_bits: str  # "lfu" (``activity.flags``), "" when the viewer's flags hash is not built
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """What one ``read_page`` call found."""
+
+    # The version read: the cursor's while it exists, else the current one from the start
+    # (the cursor's expired); None: the user has no list (build it).
+    version: str | None
+    next_offset: int  # after the last row walked
+    length: int  # rows in the version
+    rows: list[PageRow]
+    hidden_members: list[bytes]  # the viewer's hidden-users set ([]: not cached)
+    flags_built: bool  # the viewer's flags hash was complete (else the rows carry no bits)
+
+    @property
+    def cards(self) -> dict[int, tuple[bytes | None, str]]:
+        """feed id -> (card value, flag bits), as ``feed.pages`` hydrates a feed read."""
+        return {row.feed_id: (row.card, row.flag_bits) for row in self.rows}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """The keys of other owners a page reads (in the viewer's slot, except the cards)."""
+
+    card_key_template: str  # with "<id>" for the feed id (``videos.selectors``)
+    flags_key: str  # ``activity.flags``
+    hidden_key: str  # ``activity.relations``
+
+
+def read_page(*, user_id: int, version: str | None, offset: int, wanted: int, keys: PageRequest) -> PageRead:
+    """From ``offset`` of ``version`` (None: the current one), the next rows until ``wanted``
+    of them may be shown, with their cards and the viewer's flags: one script call, and on
+    Redis Cluster (cards live in other slots) one more ``mget_nonatomic`` for the cards."""
+    cluster = _is_cluster()
+    current, next_offset, length, flat, hidden, flags_built = _script(scripts.READ_FOR_YOU_PAGE)(
+        keys=[
+            FOR_YOU_CURRENT_KEY.format(user_id=user_id),
+            FEED_SEEN_KEY.format(user_id=user_id),
+            keys.flags_key,
+            keys.hidden_key,
+        ],
+        args=[
+            FOR_YOU_LIST_KEY.format(user_id=user_id, version="<version>"),
+            version or "",
+            offset,
+            wanted,
+            "" if cluster else keys.card_key_template,
+            ROWS_PER_READ,
+        ],
+    )
+    rows = [
+        PageRow(
+            position=int(flat[i]),
+            feed_id=int(flat[i + 1]),
+            owner_id=int(flat[i + 2]),
+            rank=flat[i + 3],
+            card=flat[i + 4] or None,
+            flag_bits=_text(flat[i + 5]),
+        )
+        for i in range(0, len(flat), 6)
+    ]
+    if cluster and rows:
+        values = client().mget_nonatomic([keys.card_key_template.replace("<id>", str(row.feed_id)) for row in rows])
+        rows = [replace(row, card=value) for row, value in zip(rows, values, strict=True)]
+    return PageRead(
+        version=_text(current) or None,
+        next_offset=int(next_offset),
+        length=int(length),
+        rows=rows,
+        hidden_members=list(hidden),
+        flags_built=bool(flags_built),
+    )
 
 
 def claim_rebuild(*, user_id: int, seconds: float) -> bool:
@@ -125,18 +213,15 @@ def co_engagement_size() -> int:
 
 def publish_tag_pools(*, pools: dict[int, dict[str, float]], keep_seconds: int) -> None:
     """Replace each given tag's pool (an empty one is deleted); a reader sees the old or the new."""
-    pipe = client().pipeline(transaction=False)
-    for tag_id, members in pools.items():
-        key = TAG_POOL_KEY.format(tag_id=tag_id)
-        if not members:
-            pipe.delete(key)
-            continue
-        staging = TAG_POOL_STAGING_KEY.format(tag_id=tag_id)
-        pipe.delete(staging)
-        pipe.zadd(staging, members)
-        pipe.expire(staging, keep_seconds)
-        pipe.rename(staging, key)
-    pipe.execute()
+    calls = [
+        (
+            [TAG_POOL_KEY.format(tag_id=tag_id)],
+            [keep_seconds, *[value for video_id, quality in members.items() for value in (quality, video_id)]],
+        )
+        for tag_id, members in pools.items()
+    ]
+    if calls:
+        _pipelined(scripts.REPLACE_SORTED_SET, calls)
 
 
 def tag_pools(*, tag_ids: Sequence[int]) -> dict[int, dict[str, float]]:

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from feed import for_you, for_you_pools, for_you_store, selectors, services, store
+from feed import for_you, for_you_pools, for_you_store, for_you_training, selectors, services, store
 from tiktok.outbox import enqueue
 from videos import hashtags
 
@@ -134,3 +134,8 @@ def recompute_co_engagement() -> int:
 @shared_task(name="feed.tasks.recompute_tag_pools", **RETRY)
 def recompute_tag_pools() -> int:
     return for_you_pools.tag_pools_recompute()
+
+
+@shared_task(name="feed.tasks.fit_for_you_ranker", **RETRY)
+def fit_for_you_ranker() -> dict:
+    return for_you_training.ranker_fit()

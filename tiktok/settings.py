@@ -563,6 +563,11 @@ FOR_YOU_CO_NEIGHBOURS = 20  # neighbours kept per video
 FOR_YOU_CO_MAX_VIDEOS = env.int("FOR_YOU_CO_MAX_VIDEOS", default=50_000)
 # Hashtag pools (each tag's best recent videos, ``feed.for_you_pools``), refreshed by beat.
 FOR_YOU_TAG_POOLS_INTERVAL_SECONDS = env.float("FOR_YOU_TAG_POOLS_INTERVAL_SECONDS", default=120.0)
+# The ranker (``feed.for_you_model``), refitted by beat on the last window's likes (bounded).
+FOR_YOU_MODEL_INTERVAL_SECONDS = env.float("FOR_YOU_MODEL_INTERVAL_SECONDS", default=3600.0)
+FOR_YOU_MODEL_WINDOW_DAYS = env.int("FOR_YOU_MODEL_WINDOW_DAYS", default=7)
+FOR_YOU_MODEL_USERS = env.int("FOR_YOU_MODEL_USERS", default=300)  # viewers sampled per fit
+FOR_YOU_MODEL_SECONDS = env.float("FOR_YOU_MODEL_SECONDS", default=120.0)  # time spent building examples
 
 COUNTER_FLUSH_SECONDS = env.float("COUNTER_FLUSH_SECONDS", default=5.0)
 # A video is hidden (pending review) once its open reports weigh this much in total; a
@@ -599,4 +604,5 @@ CELERY_BEAT_SCHEDULE = {
     "feed-for-you-active": {"task": "feed.tasks.refresh_active_for_you", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
     "feed-co-engagement": {"task": "feed.tasks.recompute_co_engagement", **_every(FOR_YOU_CO_INTERVAL_SECONDS)},
     "feed-tag-pools": {"task": "feed.tasks.recompute_tag_pools", **_every(FOR_YOU_TAG_POOLS_INTERVAL_SECONDS)},
+    "feed-for-you-ranker": {"task": "feed.tasks.fit_for_you_ranker", **_every(FOR_YOU_MODEL_INTERVAL_SECONDS)},
 }
