@@ -85,6 +85,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--delivery-clips", type=int, default=8, help="clips uploaded for the upload-to-feed delay (0 to skip)"
     )
+    parser.add_argument(
+        "--writes-run-tasks", action="store_true", help="the writes worker also runs the tasks (default: relays only)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     for name, value in DEFAULTS[args.size].items():
@@ -306,19 +309,21 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
 
 
 def writes_with_a_worker(args, env, processes: Processes, workdir: Path, wrk, port, connections, files) -> dict:
-    """The writes scenario with one Celery worker running, as in production: the request only
-    commits its outbox rows; the worker's relay publishes them and the worker runs the tasks,
-    on the same 2 cores, so their cost is in the figure. Rows it did not reach when stopped are
-    deleted with the broker's queues (the fan-out phase must not run them)."""
+    """The writes scenario with a Celery worker's outbox relay running, as in production: the
+    request only commits its outbox rows, the relay publishes them on the same 2 cores, so
+    publishing is in the figure as it was when requests published. Running the tasks is not
+    (as before): the worker consumes a queue no task goes to, unless ``--writes-run-tasks``.
+    Rows and messages left when it stops are deleted (the fan-out phase must not run them)."""
     import redis
 
     from tiktok import db_router
     from tiktok.models import OutboxMessage
 
     log = workdir / f"writes-worker-{connections}.log"
+    queues = "default,fanout" if args.writes_run_tasks else "bench-relay-only"
     worker = processes.start(
         [
-            str(Path(sys.executable).parent / "celery"), "-A", "tiktok", "worker", "-Q", "default,fanout", "-c", "1",
+            str(Path(sys.executable).parent / "celery"), "-A", "tiktok", "worker", "-Q", queues, "-c", "1",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO",
             "-n", f"bench-writes-{os.getpid()}@%h",
         ],
