@@ -18,6 +18,9 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    # The request (or task) that recorded it: the relay publishes it with that id, so the
+    # task's log lines carry the id of the request that started it.
+    request_id = models.CharField(max_length=64, blank=True, db_default="")
 
     def __str__(self) -> str:
         return f"{self.task_name}{tuple(self.args)}"

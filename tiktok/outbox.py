@@ -48,6 +48,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from tiktok import db_router
+from tiktok.logging import current_request_id
 from tiktok.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -63,8 +64,8 @@ _TABLE = OutboxMessage._meta.db_table
 _CLAIM_SQL = (
     f"WITH claimed AS (DELETE FROM {_TABLE} WHERE id IN "  # noqa: S608 - the model's table
     f"(SELECT id FROM {_TABLE} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, task_name, args, kwargs, created_at) "
-    "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint "
+    "RETURNING id, task_name, args, kwargs, created_at, request_id) "
+    "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, request_id "
     "FROM claimed ORDER BY id"
 )
 
@@ -80,6 +81,7 @@ class Task:
     name: str
     args: Sequence = ()
     kwargs: dict = field(default_factory=dict)
+    request_id: str = ""  # of the request that recorded it (its log lines carry it)
 
 
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
@@ -108,12 +110,15 @@ def record_sql(tasks: Sequence[Task], *, when: str | None) -> tuple[str, list]:
     """
     condition = f"WHERE EXISTS (SELECT 1 FROM {when})" if when else ""  # noqa: S608 - a CTE name from code
     sql = (
-        f"INSERT INTO {_TABLE} (task_name, args, kwargs, created_at, attempts, last_error) "  # noqa: S608 - the model's table
-        "SELECT m.task_name, m.args, m.kwargs, now(), 0, '' "
+        f"INSERT INTO {_TABLE} (task_name, args, kwargs, created_at, attempts, last_error, request_id) "  # noqa: S608 - the model's table
+        "SELECT m.task_name, m.args, m.kwargs, now(), 0, '', %s "
         f"FROM jsonb_to_recordset(%s::jsonb) AS m(task_name text, args jsonb, kwargs jsonb) {condition} "
         f"RETURNING id, task_name, args, kwargs, pg_notify('{RELAY_CHANNEL}', '')"
     )
-    params = [json.dumps([{"task_name": t.name, "args": list(t.args), "kwargs": t.kwargs} for t in tasks])]
+    params = [
+        current_request_id()[:64],
+        json.dumps([{"task_name": t.name, "args": list(t.args), "kwargs": t.kwargs} for t in tasks]),
+    ]
     return sql, params
 
 
@@ -198,10 +203,19 @@ def relay_batch(*, limit: int, broker=None) -> int:
             claimed = [row[0] for row in rows]
             # The scope puts the claim's WAL position in every message's ``db_min_lsn``.
             with db_router.scope(required_lsn=rows[0][5]):
-                tasks = [Task(name, json.loads(args), json.loads(kwargs)) for _, name, args, kwargs, _, _ in rows]
+                tasks = [
+                    Task(name, json.loads(args), json.loads(kwargs), request_id)
+                    for _, name, args, kwargs, _, _, request_id in rows
+                ]
                 for task in _batched(tasks):
                     # By name: a task this process does not know (a newer release's) is sent all the same.
-                    _app().send_task(task.name, args=list(task.args), kwargs=task.kwargs, connection=broker)
+                    _app().send_task(
+                        task.name,
+                        args=list(task.args),
+                        kwargs=task.kwargs,
+                        connection=broker,
+                        headers={"request_id": task.request_id} if task.request_id else None,
+                    )
     except Exception as exc:
         if not claimed:
             raise  # the claim itself failed (the primary): nothing was taken
@@ -224,7 +238,7 @@ def _batched(tasks: list[Task]) -> list[Task]:
             items_of[task.name].extend(task.args[0])
         else:
             items_of[task.name] = list(task.args[0])
-            merged.append(Task(task.name, (items_of[task.name],)))
+            merged.append(Task(task.name, (items_of[task.name],), request_id=task.request_id))
     return merged
 
 
