@@ -211,6 +211,10 @@ class WorkerProcess:
     """A real ``celery worker`` subprocess on the test broker."""
 
     def __init__(self, log_path: Path, concurrency: int = 2, extra_env: dict[str, str] | None = None):
+        # A fresh log per test (a test that restarts its worker appends to it): lines an
+        # earlier run left under the same name must not satisfy this run's assertions.
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_path.write_bytes(b"")
         self.log_path = log_path
         self.concurrency = concurrency
         self.extra_env = extra_env or {}

@@ -114,6 +114,9 @@ def test_every_list_endpoint_parses_through_the_generated_typed_models(generated
         feed = parse(models, "FeedPageOutput", client.get("/api/v1/feed"))
         assert len(feed.items) == 3
         assert {item.viewer.liked for item in feed.items} == {True, False}
+    for _ in range(2):  # For You: the list is built on the first read, spliced from Redis bytes on the second
+        for_you = parse(models, "ForYouPageOutput", client.get("/api/v1/feed/for-you"))
+        assert for_you.items and all(item.rank.reasons for item in for_you.items)
     trending = parse(models, "FeedPageOutput", client.get("/api/v1/feed/trending"))
     assert trending.items and all(item.rank.score >= 0 for item in trending.items)
     assert len(parse(models, "ActivityVideoPageOutput", client.get("/api/v1/me/likes")).items) == 1
