@@ -128,8 +128,8 @@ def _redis_page(*, viewer, cursor: ForYouCursor, limit: int) -> FeedPage:
         if hidden is None:  # a block or mute applies at once, even to a list built before it
             hidden = relations.hidden_users(viewer_id=user_id, members=read.hidden_members).all
         if read.rows and not read.flags_built:
-            pages._rebuild_flags(user_id=user_id)  # this page's flags come from SQL, the next from Redis
-        cards = pages._hydrate(read, feed_ids=[row.feed_id for row in read.rows], viewer=viewer, hidden=hidden)
+            pages.rebuild_flags(user_id=user_id)  # this page's flags come from SQL, the next from Redis
+        cards = pages.hydrate(read, feed_ids=[row.feed_id for row in read.rows], viewer=viewer, hidden=hidden)
         for row in read.rows:
             card = cards.get(row.feed_id)
             if card is not None:

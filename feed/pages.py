@@ -147,7 +147,7 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
         if read.touch:
             _record_activity(user_id=user_id)
         if read.cards and not read.flags_built:
-            _rebuild_flags(user_id=user_id)  # this page's flags come from SQL, the next from Redis
+            rebuild_flags(user_id=user_id)  # this page's flags come from SQL, the next from Redis
         entries = _exact_entries(read, before=before)
         if not entries:
             break  # nothing exact left in Redis: continue in SQL
@@ -158,7 +158,7 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
             chunk = entries[start : start + _chunk_size(read, entries[start:], default=limit - len(items) + 2)]
             start += len(chunk)
             wanted = [entry.feed_id for entry in chunk if entry.feed_id not in read.seen]
-            cards = _hydrate(read, feed_ids=wanted, viewer=viewer, hidden=hidden) if wanted else {}
+            cards = hydrate(read, feed_ids=wanted, viewer=viewer, hidden=hidden) if wanted else {}
             for entry in chunk:
                 before = entry
                 card = cards.get(entry.feed_id)
@@ -189,10 +189,11 @@ def _chunk_size(read: store.PageRead, entries: list[Entry], *, default: int) -> 
     return len(entries)
 
 
-def _hydrate(read: store.PageRead, *, feed_ids: list[int], viewer, hidden: frozenset[int]) -> dict[int, dict | bytes]:
+def hydrate(read: store.PageRead, *, feed_ids: list[int], viewer, hidden: frozenset[int]) -> dict[int, dict | bytes]:
     """Cards for ``feed_ids``: spliced from the bytes and flags the page script returned
     (a warm page: no SQL), else through ``activity.selectors.video_cards`` (card cache,
-    then SQL). Flags not in Redis (hash not built) come from SQL."""
+    then SQL). Flags not in Redis (hash not built) come from SQL. ``read``: a page script's
+    result with ``cards`` (feed id -> (card bytes, flag bits)); For You passes its own."""
     found: dict[int, dict | bytes] = {}
     unflagged: dict[int, CardJson] = {}
     missing: list[int] = []
@@ -236,7 +237,7 @@ def _cards_by_feed_id(video_ids: dict[int, str], *, viewer, hidden: frozenset[in
     return {feed_ids_of[card["id"]]: card for card in cards}
 
 
-def _rebuild_flags(*, user_id: int) -> None:
+def rebuild_flags(*, user_id: int) -> None:
     try:
         flags.flags_rebuild(user_id=user_id)
     except REDIS_ERRORS:
