@@ -235,17 +235,14 @@ def notification_sync_follow(*, follower_id: int, followee_id: int) -> None:
     )
 
 
-def _sync_like_event(user_id: int, video_id: str) -> None:
-    notification_sync_like(user_id=user_id, video_id=video_id)
-
-
-def _sync_follow_event(follower_id: int, followee_id: int) -> None:
-    notification_sync_follow(follower_id=follower_id, followee_id=followee_id)
-
-
 # The relation events a batch carries: ``[kind, actor id, target id]``.
 LIKE_EVENT, FOLLOW_EVENT = "like", "follow"
-_SYNC_EVENT = {LIKE_EVENT: _sync_like_event, FOLLOW_EVENT: _sync_follow_event}
+_SYNC_EVENT = {
+    LIKE_EVENT: lambda user_id, video_id: notification_sync_like(user_id=user_id, video_id=video_id),
+    FOLLOW_EVENT: lambda follower_id, followee_id: notification_sync_follow(
+        follower_id=follower_id, followee_id=followee_id
+    ),
+}
 
 
 def notifications_sync(*, events: list) -> list:

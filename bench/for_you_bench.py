@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -62,22 +61,11 @@ def build_for_you_lists(user_ids: list[int]) -> dict:
     }
 
 
-def read_every_first_page(port: int, tokens: Path, path: str) -> None:
-    """GET ``path`` once per token in the file (one connection, in order)."""
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    for token in tokens.read_text().split():
-        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
-        connection.getresponse().read()
-    connection.close()
-
-
 def measure(args, env: dict[str, str], processes: Processes, files: dict, workdir: Path) -> dict:
     wrk = ensure_wrk()
     process, port = start_gunicorn(processes, args.server, env, workdir)
     for path in PATHS.values():
-        read_every_first_page(port, files["cohort"], path)
+        run.read_every_first_page(port, files["cohort"], path)
     for scenario in SCENARIOS:
         run_wrk(wrk, port, scenario, args.levels[0], 1.0, files)
     levels = {}
@@ -127,12 +115,7 @@ def main(argv=None) -> int:
         print(text)
         return 0
     finally:
-        processes.stop_all()
-        try:
-            redis.Redis.from_url(args.redis_url).flushdb()
-        except redis.RedisError:
-            pass
-        shutil.rmtree(workdir, ignore_errors=True)
+        run.clean_up(processes, args.redis_url, workdir)
 
 
 if __name__ == "__main__":

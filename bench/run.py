@@ -255,15 +255,27 @@ def rewarm(user_ids: list[int]) -> int:
     return len(missing)
 
 
-def read_every_first_page(port: int, tokens: Path) -> None:
-    """GET the first feed page once per token in the file (one connection, in order)."""
+def read_every_first_page(port: int, tokens: Path, path: str = "/api/v1/feed?limit=10") -> None:
+    """GET ``path`` (the first feed page) once per token in the file (one connection, in order)."""
     import http.client
 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for token in tokens.read_text().split():
-        connection.request("GET", "/api/v1/feed?limit=10", headers={"Authorization": f"Bearer {token}"})
+        connection.request("GET", path, headers={"Authorization": f"Bearer {token}"})
         connection.getresponse().read()
     connection.close()
+
+
+def clean_up(processes: Processes, redis_url: str, workdir: Path) -> None:
+    """Stop every child process, empty the bench's Redis DB, remove the work directory."""
+    import redis
+
+    processes.stop_all()
+    try:
+        redis.Redis.from_url(redis_url).flushdb()
+    except redis.RedisError:
+        pass
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[int], workdir: Path) -> dict:
@@ -462,12 +474,7 @@ def main(argv=None) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     finally:
-        processes.stop_all()
-        try:
-            redis.Redis.from_url(args.redis_url).flushdb()
-        except redis.RedisError:
-            pass
-        shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(processes, args.redis_url, workdir)
 
 
 if __name__ == "__main__":

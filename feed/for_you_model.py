@@ -21,15 +21,13 @@ feature set are never read.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 
-from feed.store import client
+from feed import for_you_store
 
 # Bump with any change to FEATURES or to how one is computed (``feed.for_you``).
 FEATURES_VERSION = 1
-RANKER_WEIGHTS_KEY = "foryou:{{model}}:weights:v{version}"
 
 SOURCES = ("hashtags", "followed", "creators", "co_engagement", "trending", "exploration")
 FEATURES = (
@@ -62,24 +60,21 @@ FEATURE_SOURCE = {
 }
 
 
-def weights_key() -> str:
-    return RANKER_WEIGHTS_KEY.format(version=FEATURES_VERSION)
-
-
 def current_weights() -> dict[str, float]:
     """The fitted weights, or ``DEFAULT_WEIGHTS`` before the first fit."""
-    raw = client().get(weights_key())
-    return json.loads(raw)["weights"] if raw is not None else DEFAULT_WEIGHTS
+    model = stored_model()
+    return model["weights"] if model is not None else DEFAULT_WEIGHTS
 
 
 def publish_weights(*, weights: dict[str, float], facts: dict, keep_seconds: int) -> None:
-    client().set(weights_key(), json.dumps({"weights": weights, **facts}), ex=keep_seconds)
+    for_you_store.publish_ranker_model(
+        version=FEATURES_VERSION, model={"weights": weights, **facts}, keep_seconds=keep_seconds
+    )
 
 
 def stored_model() -> dict | None:
     """The stored weights with the facts of their fit (pairs, users, seconds), or None."""
-    raw = client().get(weights_key())
-    return json.loads(raw) if raw is not None else None
+    return for_you_store.ranker_model(version=FEATURES_VERSION)
 
 
 def score(features: dict[str, float], weights: dict[str, float]) -> float:

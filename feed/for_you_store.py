@@ -21,6 +21,8 @@ call (``scripts.READ_FOR_YOU_PAGE``) reads a page.
                                     quality (``feed.for_you_pools``; at most
                                     ``TAG_POOL_SIZE`` members, ``TAG_POOLS_MAX`` tags kept by
                                     beat); one slot per tag, replaced in one script call
+``foryou:{model}:weights:v<n>``    string: JSON of the ranker's fitted weights and the facts
+                                    of their fit (``feed.for_you_model``; refitted by beat)
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ FOR_YOU_PENDING_KEY = "foryou:{{{user_id}}}:pending"
 FOR_YOU_LOCK_KEY = "foryou:{{{user_id}}}:lock"
 CO_ENGAGEMENT_KEY = "foryou:{co}:neighbours"
 TAG_POOL_KEY = "foryou:{{tag:{tag_id}}}:pool"
+
+RANKER_MODEL_KEY = "foryou:{{model}}:weights:v{version}"  # per version of the features
 
 # A superseded version stays readable this long (a client paging it keeps its order).
 OLD_VERSION_SECONDS = 600
@@ -234,3 +238,13 @@ def tag_pools(*, tag_ids: Sequence[int]) -> dict[int, dict[str, float]]:
         for tag_id, rows in zip(tag_ids, pipe.execute(), strict=True)
         if rows
     }
+
+
+def ranker_model(*, version: int) -> dict | None:
+    """The For You ranker's fitted weights and the facts of their fit (``feed.for_you_model``)."""
+    raw = client().get(RANKER_MODEL_KEY.format(version=version))
+    return json.loads(raw) if raw is not None else None
+
+
+def publish_ranker_model(*, version: int, model: dict, keep_seconds: int) -> None:
+    client().set(RANKER_MODEL_KEY.format(version=version), json.dumps(model), ex=keep_seconds)
