@@ -9,6 +9,7 @@ import logging
 
 import botocore.exceptions
 import redis.exceptions
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from kombu.exceptions import OperationalError as BrokerError
@@ -60,6 +61,9 @@ class ServiceUnavailableError(ApplicationError):
     code = "service_unavailable"
 
 
+_TOO_LARGE = ("request_too_large", "The request body is larger than the server accepts.")
+
+
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -106,6 +110,9 @@ def api_exception_handler(exc: Exception, context) -> Response:
             response["Retry-After"] = str(int(retry_after))
         return response
 
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body(*_TOO_LARGE), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
     unavailable = _unavailable(exc)
     if unavailable is not None:
         if isinstance(exc, (OperationalError, InterfaceError)):
@@ -148,6 +155,8 @@ def json_server_error(request):
 
 
 def json_bad_request(request, exception=None):
+    if isinstance(exception, RequestDataTooBig):  # read outside a DRF view (middleware, Django views)
+        return JsonResponse(error_body(*_TOO_LARGE), status=413)
     return JsonResponse(error_body("bad_request", "Bad request."), status=400)
 
 
