@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from activity import notifications
+from activity.counters import counter_add
 from activity.models import Comment, Like
 from activity.services import follow_create
 from demo import clips
@@ -112,7 +113,8 @@ class Command(BaseCommand):
 
         Rows are written directly (the clips may still be processing, and the API only
         takes likes of ready videos) and the inbox is synced here, as the worker would;
-        the hourly recount brings the like and comment counters in line.
+        each new row adds its counter delta as the API's write would, so the counts are
+        right after the next flush.
         """
         for follower, followee in DEMO_FOLLOWS:
             if followee == "alice":
@@ -120,7 +122,9 @@ class Command(BaseCommand):
         clip = Video.objects.filter(owner=users["alice"], caption=DEMO_CLIPS["alice"][0][0]).first()
         if clip is not None:
             for fan in ("bob", "carol", "dave"):
-                Like.objects.get_or_create(user=users[fan], video=clip)
+                _, created = Like.objects.get_or_create(user=users[fan], video=clip)
+                if created:
+                    counter_add(entity="video", object_id=clip.pk, counter="likes", delta=1)
                 notifications.notification_sync_like(user_id=users[fan].pk, video_id=str(clip.pk))
             self._comment(users["bob"], clip, "Clean landing!")
         bobs = Video.objects.filter(owner=users["bob"], caption=DEMO_CLIPS["bob"][1][0]).first()
@@ -128,5 +132,7 @@ class Command(BaseCommand):
             self._comment(users["carol"], bobs, "@alice you have to try this one")
 
     def _comment(self, author, video, text):
-        comment, _ = Comment.objects.get_or_create(author=author, video=video, text=text)
+        comment, created = Comment.objects.get_or_create(author=author, video=video, text=text)
+        if created:
+            counter_add(entity="video", object_id=video.pk, counter="comments", delta=1)
         notifications.notification_sync_comment(comment_id=comment.pk)
