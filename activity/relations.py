@@ -171,9 +171,15 @@ def has_blocked(*, blocker_id: int, blocked_id: int) -> bool:
 
 
 def user_get_visible(*, username: str, viewer) -> User:
-    """The user by name, or ``NotFoundError`` if they blocked the viewer."""
+    """The user by name, or ``NotFoundError`` if they blocked the viewer or are suspended.
+
+    A suspended user's profile, lists and videos are gone for everyone but staff, as if
+    the account did not exist (the moderators' tools still show it).
+    """
     user = user_get_by_username(username=username)
     viewer_id = _viewer_id(viewer)
+    if user.is_suspended and not (viewer_id is not None and viewer.is_staff):
+        raise NotFoundError("No such user.")
     if viewer_id is not None and viewer_id != user.pk and user.pk in blocked_user_ids(viewer_id=viewer_id):
         if has_blocked(blocker_id=user.pk, blocked_id=viewer_id):
             raise NotFoundError("No such user.")
