@@ -337,7 +337,7 @@ def view_record(*, viewer: User, video_id, watched_ms: int) -> ViewResult:
     """
     if not 0 <= watched_ms <= VIEW_MAX_WATCHED_MS:
         raise ApplicationError("watched_ms is out of range.", fields={"watched_ms": [f"0 to {VIEW_MAX_WATCHED_MS}."]})
-    video = video_get_public(video_id=video_id)
+    video = _public_video(video_id, user=viewer)  # a blocked viewer sees no video to record
     key = VIEW_DEDUPE_KEY.format(viewer_id=viewer.pk, video_id=video.pk)
     try:
         first = bool(get_redis_connection("default").set(key, 1, nx=True, ex=VIEW_DEDUPE_SECONDS))
