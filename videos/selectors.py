@@ -288,8 +288,9 @@ def _card_from_base(base: dict, *, viewer_id: int | None, flags: dict) -> dict:
     card["counts"] = dict(base["counts"])
     # Playback URLs only for public videos: a takedown stops issuing them at once.
     public = _is_public(base)
-    card["hls_url"] = hls_url(video_id=base["id"], master_key=card.pop("hls_master_key")) if public else None
-    card["poster_url"] = playback_url(card.pop("poster_key")) if public else None
+    master_key, poster_key = card.pop("hls_master_key"), card.pop("poster_key")  # never in an answer
+    card["hls_url"] = hls_url(video_id=base["id"], master_key=master_key) if public else None
+    card["poster_url"] = playback_url(poster_key) if public else None
     creator = dict(base["creator"])
     creator["avatar_url"] = media_urls.media_url(creator.pop("avatar_key", ""))
     card["creator"] = creator
