@@ -22,6 +22,7 @@ from activity.serializers import (
     FollowUserPageOutput,
     LikeStateOutput,
 )
+from tiktok import idempotency
 from tiktok.exceptions import NotFoundError
 from tiktok.pagination import page_limit
 from tiktok.throttles import WriteThrottle
@@ -173,7 +174,8 @@ class VideoCommentsApi(APIView):
         )
         return Response(CommentPageOutput(page).data)
 
-    @extend_schema(request=CommentCreateInput, responses={201: CommentOutput})
+    @extend_schema(request=CommentCreateInput, responses={201: CommentOutput}, parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def post(self, request, video_id: str):
         data = self.CommentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -24,3 +24,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}{tuple(self.args)}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a creating ``POST`` sent with an ``Idempotency-Key`` header.
+
+    ``tiktok.idempotency`` claims the key before the view runs (so a concurrent duplicate
+    sees the claim), stores the answer when the view succeeds and replays it to a retry
+    with the same key and body for ``IDEMPOTENCY_KEY_TTL_SECONDS``.
+    """
+
+    scope = models.CharField(max_length=80)  # "user:<id>", or "address:<ip>" before sign-up
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
+    status_code = models.PositiveSmallIntegerField(null=True)  # null while the first request runs
+    body = models.JSONField(null=True)
+    location = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

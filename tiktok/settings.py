@@ -363,6 +363,11 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_THROTTLE_CLASSES": ["tiktok.throttles.AnonReadThrottle"],
 }
+# ``Idempotency-Key`` on creating POSTs (``tiktok.idempotency``): a key's first answer is
+# replayed for this long; a claim whose request never answered is taken over after
+# IDEMPOTENCY_CLAIM_SECONDS (longer than any request may run).
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
+IDEMPOTENCY_CLAIM_SECONDS = env.int("IDEMPOTENCY_CLAIM_SECONDS", default=60)
 API_PAGE_SIZE_DEFAULT = 10
 API_PAGE_SIZE_MAX = 50
 
