@@ -567,7 +567,10 @@ FEED_REFRESH_INTERVAL_SECONDS = env.float("FEED_REFRESH_INTERVAL_SECONDS", defau
 # --- Discovery: hashtags, search, For You ----------------------------------------------
 HASHTAG_MAX_PER_CAPTION = 20
 HASHTAG_MAX_LENGTH = 100
-# Hashtag.video_count (public videos) is recounted exactly this often.
+# Hashtag.video_count (public videos) is recounted exactly this often (it also moves at
+# once when a video carrying the tag is published or withdrawn, for tags under
+# HASHTAG_EXACT_COUNT_LIMIT videos; bigger ones wait for the recount).
+HASHTAG_EXACT_COUNT_LIMIT = env.int("HASHTAG_EXACT_COUNT_LIMIT", default=10_000)
 HASHTAG_RECOUNT_SECONDS = env.float("HASHTAG_RECOUNT_SECONDS", default=60.0)
 SEARCH_QUERY_MAX_LENGTH = 100
 # Ranked results page by offset; past this many a query must be refined.

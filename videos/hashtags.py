@@ -7,15 +7,16 @@ hashtags). Names are stored NFKC-normalised and case-folded, so ``#Café``, ``#C
 tags of at most ``HASHTAG_MAX_LENGTH`` characters; more is a 400.
 
 ``video_hashtags_set`` is called by the caption writes in ``videos.services`` (inside
-their transaction). ``Hashtag.video_count`` counts *public* videos; it is recounted
-exactly by ``hashtag_counts_recount`` (beat, every ``HASHTAG_RECOUNT_SECONDS``), because
-a video enters and leaves the public set in many places (processing, moderation,
-suspension, deletion) and a periodic recount is one place that cannot drift.
+their transaction). ``Hashtag.video_count`` counts *public* videos: the tags of a video
+that enters or leaves the public set (processing, caption edit, moderation, suspension,
+deletion) are recounted exactly after that commit (``hashtag_counts_refresh``), and
+``hashtag_counts_recount`` (beat, every ``HASHTAG_RECOUNT_SECONDS``) repairs any drift.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 import regex
 from django.conf import settings
@@ -119,6 +120,44 @@ WHERE videos_hashtag.id = counted.id AND videos_hashtag.video_count <> counted.v
 """
 
 RECOUNT_BATCH_SIZE = 5000
+
+# The exact count of the given tags, as PUBLIC_COUNTS_SQL counts them, for tags still
+# under HASHTAG_EXACT_COUNT_LIMIT: a new or small tag moves at once; a huge tag's count
+# (one publish among hundreds of thousands) is left to the periodic recount.
+REFRESH_COUNTS_SQL = """
+UPDATE videos_hashtag tag SET video_count = (
+    SELECT count(*)
+    FROM videos_videohashtag link
+    JOIN videos_video video ON video.id = link.video_id
+    JOIN accounts_user owner ON owner.id = video.owner_id
+    WHERE link.hashtag_id = tag.id
+      AND video.status = 'ready' AND video.moderation = 'visible' AND video.published_at IS NOT NULL
+      AND owner.suspended_at IS NULL
+)
+WHERE tag.id = ANY(%s) AND tag.video_count < %s
+"""
+
+
+def hashtag_counts_refresh(*, video_ids: Iterable) -> None:
+    """After the surrounding transaction commits, recount the tags ``video_ids`` carry now.
+
+    Called wherever a video may enter or leave the public set (publish, caption edit,
+    moderation, suspension, deletion: every caller of ``video_cards_invalidate``), so a
+    creator who posts ``#newtag`` finds it, counted, as soon as the video is public. The
+    tags are read now, while the links exist (a deletion drops them).
+    """
+    with db_router.use_primary():
+        tag_ids = sorted(
+            set(VideoHashtag.objects.filter(video_id__in=list(video_ids)).values_list("hashtag_id", flat=True))
+        )
+    if not tag_ids:
+        return
+
+    def refresh() -> None:
+        with connections[db_router.PRIMARY].cursor() as cursor:
+            cursor.execute(REFRESH_COUNTS_SQL, [tag_ids, settings.HASHTAG_EXACT_COUNT_LIMIT])
+
+    transaction.on_commit(refresh, using=db_router.PRIMARY)
 
 
 def hashtag_counts_recount() -> int:

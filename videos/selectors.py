@@ -32,6 +32,7 @@ from tiktok import db_router, media_urls
 from tiktok.exceptions import NotFoundError
 from tiktok.keys import VIDEO_CARD_JSON_KEY, VIDEO_CARD_KEY
 from tiktok.pagination import Page, keyset_page
+from videos.hashtags import hashtag_counts_refresh
 from videos.models import Moderation, Video, VideoStatus
 
 logger = logging.getLogger(__name__)
@@ -251,6 +252,7 @@ def video_cards_invalidate(video_ids: Iterable) -> None:
     keys = [VIDEO_CARD_KEY.format(video_id=video_id) for video_id in ids]
     if not keys:
         return
+    hashtag_counts_refresh(video_ids=ids)  # what a card shows changed: maybe whether it is public
     # Read now, while the row exists (on the primary: a replica may not have a new video yet).
     with db_router.use_primary():
         feed_ids = list(Video.objects.filter(id__in=ids).values_list("feed_id", flat=True))
