@@ -385,6 +385,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tiktok.schema.add_error_responses",
+    ],
 }
 
 # Bearer tokens (django-rest-knox): SHA-512 digests stored, one per device, expiring.
