@@ -147,17 +147,25 @@ USE_I18N = True
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-STATIC_URL = "static/"
 # Where `collectstatic` writes (production). Locally nothing is collected: the finders
 # serve each app's files (below), and WhiteNoise would only warn about a missing root.
 STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles") if PRODUCTION else None)
+# Static files on the object store behind the CDN (``tiktok.media_storage``): set
+# STATIC_FILES_ON_STORE and point DJANGO_STATIC_URL at the CDN's static path, then run
+# `collectstatic` at deploy time. Otherwise the web process serves them with WhiteNoise.
+STATIC_FILES_ON_STORE = env.bool("STATIC_FILES_ON_STORE", default=False)
+STATIC_URL = env.str("DJANGO_STATIC_URL", default="static/")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Production serves what `collectstatic` wrote (docker/Dockerfile runs it): names
-    # carry a content hash (cached for a year) and gzip copies sit beside them. Locally
-    # files are served straight from the apps (WHITENOISE_USE_FINDERS), no collect step.
+    # What the server writes itself (processed avatars, posters) goes to the private
+    # bucket; django-storages' S3 storage with URLs signed like every media URL.
+    "default": {"BACKEND": "tiktok.media_storage.MediaStorage"},
+    # Production without the store serves what `collectstatic` wrote (docker/Dockerfile
+    # runs it): names carry a content hash (cached for a year) and gzip copies sit beside
+    # them. Locally files are served straight from the apps (WHITENOISE_USE_FINDERS).
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "tiktok.media_storage.StaticStorage"
+        if STATIC_FILES_ON_STORE
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
