@@ -1,8 +1,8 @@
 """Reads for activity: follow graph, viewer flags, comments, a user's likes and favorites.
 
-Contract used by other apps (keep these signatures): ``following_ids`` and
-``viewer_flags``. Every list is keyset-paginated and runs a fixed number of queries
-whatever the page size.
+Contract used by other apps (keep these signatures): ``following_ids``,
+``viewer_flags``, ``with_viewer_state`` and ``video_cards``. Every list is
+keyset-paginated and runs a fixed number of queries whatever the page size.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from django.db import connections
 from activity import relations
 from activity.models import Comment, CommentState, Favorite, Follow, Like, View
 from tiktok import db_router
-from tiktok.exceptions import ApplicationError, NotFoundError
+from tiktok.exceptions import ApplicationError
 from tiktok.pagination import Page, keyset_page
 from videos import selectors as video_selectors
 from videos.models import public_video_q
+from videos.selectors import OwnedCard
 
 
 def following_ids(*, follower, user_ids: Iterable[int]) -> set[int]:
@@ -68,46 +69,25 @@ def viewer_flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
 # --- Video cards with the viewer's flags ----------------------------------------------
 
 
-def _flags_dropping(hidden: frozenset[int], dropped: set[str]):
-    """``viewer_flags`` that also notes the videos of ``hidden`` owners (it is given every
-    card's owner: the filter costs no query)."""
-
-    def flags(*, viewer, video_owner_ids: dict[str, int]) -> dict[str, dict]:
-        dropped.update(video_id for video_id, owner_id in video_owner_ids.items() if owner_id in hidden)
-        return viewer_flags(viewer=viewer, video_owner_ids=video_owner_ids)
-
-    return flags
+def with_viewer_state(owned: Iterable[OwnedCard], *, viewer, hidden: frozenset[int]) -> list[dict]:
+    """The cards of ``owned`` (``videos.selectors.owned_cards``) without those of ``hidden``
+    creators, each with the viewer's flags (one query; none for anonymous readers)."""
+    kept = [item for item in owned if item.owner_id not in hidden]
+    if viewer is not None and viewer.is_authenticated:
+        flags = viewer_flags(viewer=viewer, video_owner_ids={item.card["id"]: item.owner_id for item in kept})
+        for item in kept:
+            item.card["viewer"] = flags.get(item.card["id"])
+    return [item.card for item in kept]
 
 
 def video_cards(*, video_ids: Iterable, viewer=None, hidden: frozenset[int] | None = None) -> list[dict]:
-    """Cards for ``video_ids`` in order (``videos.selectors.video_cards``) with the viewer's
-    flags, without the videos of users the viewer blocked, muted or is blocked by
-    (``hidden``: ``activity.relations.hidden_user_ids``, looked up when not given)."""
+    """Cards for ``video_ids`` in order with the viewer's flags, without the videos of users
+    the viewer blocked, muted or is blocked by (``hidden``: ``activity.relations.viewer_hidden_ids``,
+    looked up when not given)."""
     hidden = relations.viewer_hidden_ids(viewer) if hidden is None else hidden
-    dropped: set[str] = set()
-    cards = video_selectors.video_cards(
-        video_ids=video_ids, viewer=viewer, viewer_flags=_flags_dropping(hidden, dropped)
+    return with_viewer_state(
+        video_selectors.owned_cards(video_ids=video_ids, viewer=viewer), viewer=viewer, hidden=hidden
     )
-    return [card for card in cards if card["id"] not in dropped] if dropped else cards
-
-
-def video_cards_for_videos(*, videos: Iterable, viewer=None) -> list[dict]:
-    """Cards for loaded videos, without those of users hidden from the viewer."""
-    dropped: set[str] = set()
-    flags = _flags_dropping(relations.viewer_hidden_ids(viewer), dropped)
-    cards = video_selectors.video_cards_for_videos(videos=videos, viewer=viewer, viewer_flags=flags)
-    return [card for card in cards if card["id"] not in dropped] if dropped else cards
-
-
-def video_card(*, video_id, viewer=None) -> dict:
-    """One card the viewer may see, with their flags, or ``NotFoundError`` (also when the
-    viewer and the creator blocked each other, either way)."""
-    dropped: set[str] = set()
-    flags = _flags_dropping(relations.viewer_blocked_ids(viewer), dropped)
-    card = video_selectors.video_card(video_id=video_id, viewer=viewer, viewer_flags=flags)
-    if dropped:
-        raise NotFoundError("No such video.")
-    return card
 
 
 # --- Follow lists ---------------------------------------------------------------------

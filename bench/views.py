@@ -3,15 +3,15 @@
 ``sql``: the same page as ``GET /api/v1/feed``, computed on demand in SQL on the replica
 (the pull model on its own). ``floor``: token authentication and a tiny JSON response,
 the least an authenticated API view costs in this stack: the same short GET dispatch as
-``GET /api/v1/feed`` (``tiktok.api_views.AuthenticatedReadApiView``).
+``GET /api/v1/feed`` (``api.base.AuthenticatedReadApiView``).
 """
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from feed.apis import page_response
+from api.base import AuthenticatedReadApiView
+from api.endpoints.feed import page_response
 from feed.pages import pull_feed_page
-from tiktok.api_views import AuthenticatedReadApiView
 from tiktok.pagination import page_limit
 
 

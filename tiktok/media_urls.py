@@ -9,7 +9,7 @@ Every URL a client receives for a stored object carries its own authorisation:
   token sits in the path and covers the whole prefix, every relative URI inside an HLS
   playlist (``360p/index.m3u8``, ``seg0.ts``) resolves to a URL that carries it too.
 - Direct mode: a presigned GET of the key (short expiry). Playlists are served by the
-  API with every child presigned (``videos.playback``).
+  API with every child presigned (``videos.playback``, served by ``api.endpoints.videos``).
 
 Used by ``accounts`` (avatars) and ``videos`` (posters, playlists), so it lives in core.
 """

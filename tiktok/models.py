@@ -36,7 +36,7 @@ class IdempotencyRecord(models.Model):
 
     scope = models.CharField(max_length=80)  # "user:<id>", or "address:<ip>" before sign-up
     key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
+    fingerprint = models.CharField(max_length=64)  # HMAC-SHA256 of method, path and body
     status_code = models.PositiveSmallIntegerField(null=True)  # null while the first request runs
     body = models.JSONField(null=True)
     location = models.CharField(max_length=500, blank=True, default="")

@@ -6,17 +6,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from tiktok import health, metrics
 from tiktok.exceptions import json_not_found
 
-# Django tries patterns in order: the feed (the hottest read) first, so it resolves in a
-# few comparisons instead of after every other app's patterns. No two apps' patterns
-# overlap, so the order decides nothing else.
-api_v1 = [
-    path("", include("feed.urls")),
-    path("", include("accounts.urls")),
-    path("", include("videos.urls")),
-    path("", include("activity.urls")),
-    path("", include("moderation.urls")),
-]
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
@@ -25,7 +14,8 @@ urlpatterns = [
     # The schema maps every endpoint and input: for the internal network (and make run).
     path("api/schema", health.internal_only(SpectacularAPIView.as_view()), name="schema"),
     path("api/docs", health.internal_only(SpectacularSwaggerView.as_view(url_name="schema")), name="docs"),
-    path("api/v1/", include(api_v1)),
+    # Every API route, one module per resource (``api.urls``).
+    path("api/v1/", include("api.urls")),
     # Last: anything else under /api/ is the JSON 404 (with DEBUG on too, where Django
     # would otherwise answer with its HTML page).
     re_path(r"^api/", csrf_exempt(json_not_found), name="api-not-found"),

@@ -1,28 +1,21 @@
-"""Direct-mode playback (no CDN): HLS playlists served by the API, every child authorised.
+"""Direct-mode playback (no CDN): the HLS playlists the API serves, every child authorised.
 
 The bucket is private and a player drops a presigned master's query string when it
 resolves relative URIs, so without a CDN the API serves the playlists itself:
 
 - ``GET /api/v1/videos/<id>/playback/master.m3u8``: the master, whose variant URIs are
-  ``<rendition>/index.m3u8`` relative to it, i.e. the endpoint below;
+  ``<rendition>/index.m3u8`` relative to it, i.e. the second endpoint;
 - ``GET /api/v1/videos/<id>/playback/<rendition>/index.m3u8``: the variant, with every
   segment URI replaced by a presigned GET (``VIDEO_PLAYBACK_URL_EXPIRY_SECONDS``).
 
 Readable by whoever may read the card of a public video (anyone); nothing for a video
 taken down, deleted or unfinished. With a CDN, ``hls_url`` points at the CDN instead.
+The endpoints are in ``api.endpoints.videos``.
 """
 
 from __future__ import annotations
 
-import json
 import posixpath
-
-from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
-from rest_framework.renderers import BaseRenderer, JSONRenderer
-from rest_framework.views import APIView
 
 from tiktok import media_urls
 from tiktok.exceptions import NotFoundError
@@ -31,8 +24,6 @@ from videos.selectors import video_get_public
 
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 VARIANT_NAME = "index.m3u8"
-# Players reload the master rarely; a short private cache keeps the presigned URLs fresh.
-CACHE_CONTROL = "private, max-age=60"
 
 
 def _uri_lines(text: str, rewrite) -> str:
@@ -83,51 +74,3 @@ def variant_playlist(*, video_id, rendition: str) -> str:
         return media_urls.presigned_get(child)
 
     return _uri_lines(_read_playlist(key), rewrite)
-
-
-class PlaylistRenderer(BaseRenderer):
-    """Lets players ask for playlists by type; errors still come in the JSON error shape."""
-
-    media_type = PLAYLIST_CONTENT_TYPE
-    format = "m3u8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data.encode() if isinstance(data, str) else json.dumps(data).encode()
-
-
-def _playlist_response(body: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=PLAYLIST_CONTENT_TYPE)
-    response["Cache-Control"] = CACHE_CONTROL
-    return response
-
-
-class PlaybackMasterApi(APIView):
-    """HLS master playlist of a public video (direct mode: the store has no CDN)."""
-
-    authentication_classes: list = []  # public videos only: players send no credentials
-    permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer, PlaylistRenderer]
-
-    @extend_schema(
-        operation_id="video_playback_master",
-        responses={(200, PLAYLIST_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.STR)},
-        auth=[],
-    )
-    def get(self, request, video_id: str):
-        return _playlist_response(master_playlist(video_id=video_id))
-
-
-class PlaybackVariantApi(APIView):
-    """HLS variant playlist of a public video with every segment URI presigned."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer, PlaylistRenderer]
-
-    @extend_schema(
-        operation_id="video_playback_variant",
-        responses={(200, PLAYLIST_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.STR)},
-        auth=[],
-    )
-    def get(self, request, video_id: str, rendition: str):
-        return _playlist_response(variant_playlist(video_id=video_id, rendition=rendition))

@@ -1,10 +1,11 @@
 """Reads for videos, including the one video card every endpoint returns.
 
 Contract used by other apps (keep these signatures):
-- ``video_cards(video_ids=..., viewer=..., viewer_flags=...)`` -> cards in the given
-  order, public ones only (plus the viewer's own videos in any state). The viewer's
-  like/favorite/follow flags come from ``viewer_flags`` (the activity app passes its
-  own: ``activity.selectors.video_cards`` is what endpoints call).
+- ``owned_cards(video_ids=..., viewer=...)`` -> ``OwnedCard``s in the given order,
+  public ones only (plus the viewer's own videos in any state): each card with its
+  creator's id, so the layers above can add the viewer's like/favorite/follow flags and
+  drop creators hidden from the viewer (``activity.selectors.with_viewer_state``).
+  ``video_cards`` gives the cards alone (``viewer`` null).
 - ``video_get_public(video_id=...)`` -> a ready, visible video or ``NotFoundError``.
 - ``video_cards_invalidate(video_ids)`` -> drop cached cards after a change that shows
   on them (counters flushed, moderation, caption, processing state).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -272,17 +273,21 @@ def video_cards_invalidate(video_ids: Iterable) -> None:
         transaction.on_commit(forget)
 
 
-# (viewer, {video_id: creator_id}) -> {video_id: {"liked", "favorited", "following"}}
-ViewerFlags = Callable[..., dict[str, dict]]
+@dataclass(frozen=True)
+class OwnedCard:
+    """A card (``viewer`` still null) and its creator's id, which the card does not show."""
+
+    owner_id: int
+    card: dict
 
 
-def _cards_from_bases(bases: list[dict], viewer, viewer_flags: ViewerFlags | None) -> list[dict]:
+def _owned_cards(bases: list[dict], viewer) -> list[OwnedCard]:
     viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
-    bases = [base for base in bases if _is_public(base) or base["owner_id"] == viewer_id]
-    flags = {}
-    if viewer_flags is not None and viewer_id is not None:
-        flags = viewer_flags(viewer=viewer, video_owner_ids={base["id"]: base["owner_id"] for base in bases})
-    return [_card_from_base(base, viewer_id=viewer_id, flags=flags) for base in bases]
+    return [
+        OwnedCard(owner_id=base["owner_id"], card=_card_from_base(base, viewer_id=viewer_id, flags={}))
+        for base in bases
+        if _is_public(base) or base["owner_id"] == viewer_id
+    ]
 
 
 def _card_from_base(base: dict, *, viewer_id: int | None, flags: dict) -> dict:
@@ -302,10 +307,10 @@ def _card_from_base(base: dict, *, viewer_id: int | None, flags: dict) -> dict:
     return card
 
 
-def video_cards(*, video_ids: Iterable, viewer=None, viewer_flags: ViewerFlags | None = None) -> list[dict]:
+def owned_cards(*, video_ids: Iterable, viewer=None) -> list[OwnedCard]:
     """Cards for ``video_ids`` in order; non-public ones only for their owner.
 
-    One cache ``get_many``, one query for the misses, then the viewer-flag queries.
+    One cache ``get_many`` and one query for the misses.
     """
     ids = _parse_ids(video_ids)
     if not ids:
@@ -316,24 +321,27 @@ def video_cards(*, video_ids: Iterable, viewer=None, viewer_flags: ViewerFlags |
         fetched = [card_base(video) for video in Video.objects.filter(id__in=missing).select_related("owner")]
         _cache_bases(fetched)
         bases.update({uuid.UUID(base["id"]): base for base in fetched})
-    return _cards_from_bases([bases[video_id] for video_id in ids if video_id in bases], viewer, viewer_flags)
+    return _owned_cards([bases[video_id] for video_id in ids if video_id in bases], viewer)
 
 
-def video_cards_for_videos(
-    *, videos: Iterable[Video], viewer=None, viewer_flags: ViewerFlags | None = None
-) -> list[dict]:
+def owned_cards_for_videos(*, videos: Iterable[Video], viewer=None) -> list[OwnedCard]:
     """Cards for videos already loaded (with ``owner``): no further video query."""
     bases = [card_base(video) for video in videos]
     _cache_bases(bases)
-    return _cards_from_bases(bases, viewer, viewer_flags)
+    return _owned_cards(bases, viewer)
 
 
-def video_card(*, video_id, viewer=None, viewer_flags: ViewerFlags | None = None) -> dict:
+def owned_card(*, video_id, viewer=None) -> OwnedCard:
     """One card the viewer may see, or ``NotFoundError``."""
-    cards = video_cards(video_ids=[parse_video_id(video_id)], viewer=viewer, viewer_flags=viewer_flags)
+    cards = owned_cards(video_ids=[parse_video_id(video_id)], viewer=viewer)
     if not cards:
         raise NotFoundError("No such video.")
     return cards[0]
+
+
+def video_cards(*, video_ids: Iterable, viewer=None) -> list[dict]:
+    """The cards of ``owned_cards`` without the viewer's state."""
+    return [owned.card for owned in owned_cards(video_ids=video_ids, viewer=viewer)]
 
 
 def video_list_public_for_user(*, username: str, cursor: str | None, limit: int) -> Page:

@@ -2,7 +2,7 @@
 with openapi-python-client parses real responses of every list endpoint through its typed
 models, and nothing in a response is left outside the schema (no untyped extras).
 
-The feed's warm pages are spliced from JSON bytes (``feed.apis.page_response``), so this is
+The feed's warm pages are spliced from JSON bytes (``api.endpoints.feed.page_response``), so this is
 what keeps that path honest: every card on every list is the ``VideoCardOutput`` component
 (with ``rank`` on trending cards)."""
 

@@ -4,13 +4,14 @@ a wrong-way import: an upward import in a scratch copy of the tree breaks it."""
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
-PACKAGES = ["tiktok", "accounts", "videos", "activity", "feed", "moderation", "bench", "demo"]
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["root_packages"]
 
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess:

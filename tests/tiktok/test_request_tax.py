@@ -1,5 +1,5 @@
 """The per-request tax of an authenticated read: the short GET dispatch of the feed
-(``tiktok.api_views``) answers as DRF's full dispatch does, a cookie-less API request
+(``api.base``) answers as DRF's full dispatch does, a cookie-less API request
 touches no session, every request is still counted, and metrics never write files into
 the working directory."""
 

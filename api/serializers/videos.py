@@ -1,8 +1,8 @@
-"""Output shapes of the videos app; the video card is the one every endpoint returns."""
+"""Output shapes of videos; the video card is the one every endpoint returns."""
 
 from rest_framework import serializers
 
-from accounts.serializers import CreatorOutput
+from api.serializers.users import CreatorOutput
 
 
 class VideoCountsOutput(serializers.Serializer):
@@ -19,7 +19,7 @@ class VideoViewerOutput(serializers.Serializer):
 
 
 class VideoCardOutput(serializers.Serializer):
-    """A video as every endpoint shows it (``videos.selectors.video_cards``)."""
+    """A video as every endpoint shows it (``api.cards``)."""
 
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=["awaiting_upload", "processing", "ready", "failed"])

@@ -1,10 +1,16 @@
-"""Output shapes of the report endpoints (inputs live with their views in apis.py).
-
-Component names are unique across the project: drf-spectacular refuses duplicates.
-"""
+"""Input and output shapes of reports (of videos and of comments)."""
 
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from moderation import services
+from moderation.models import ReportReason
+
+
+class ReportCreateInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ReportReason.choices)
+    details = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class ReportTargetOutput(serializers.Serializer):
@@ -26,3 +32,10 @@ class ReportOutput(serializers.Serializer):
         if report.video_id is not None:
             return {"type": "video", "id": str(report.video_id)}
         return {"type": "comment", "id": str(report.comment_id)}
+
+
+def report_response(result: services.ReportResult) -> Response:
+    """201 with a new report, 200 with the open one a repeat found."""
+    return Response(
+        ReportOutput(result.report).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+    )

@@ -1,4 +1,4 @@
-"""Notification endpoints: the inbox, its unread count (cheap to poll) and marking read.
+"""``/notifications``: the inbox, its unread count (cheap to poll) and marking read.
 Written by Celery (``activity.notifications``); these only read and mark."""
 
 from drf_spectacular.utils import extend_schema
@@ -8,46 +8,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from activity import notifications
-from activity.apis import PAGE_PARAMETERS, _page
+from api.paging import PAGE_PARAMETERS, page_arguments
+from api.serializers.activity import NotificationPageOutput, UnreadCountOutput
 from tiktok.exceptions import ApplicationError
 from tiktok.throttles import WriteThrottle
-
-
-class NotificationActorOutput(serializers.Serializer):
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    avatar_url = serializers.CharField(allow_null=True)
-
-
-class NotificationVideoOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    poster_url = serializers.CharField(allow_null=True)
-
-
-class NotificationCommentOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    text = serializers.CharField()
-
-
-class NotificationOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=["follow", "like", "comment", "mention"])
-    actors = NotificationActorOutput(many=True, help_text="The latest few actors, newest first.")
-    actor_count = serializers.IntegerField(help_text="Every actor of this item (exact).")
-    video = NotificationVideoOutput(allow_null=True)
-    comment = NotificationCommentOutput(allow_null=True)
-    created_at = serializers.DateTimeField()
-    read = serializers.BooleanField()
-
-
-class NotificationPageOutput(serializers.Serializer):
-    items = NotificationOutput(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    unread_count = serializers.IntegerField()
-
-
-class UnreadCountOutput(serializers.Serializer):
-    count = serializers.IntegerField()
 
 
 class NotificationListApi(APIView):
@@ -57,7 +21,7 @@ class NotificationListApi(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: NotificationPageOutput})
     def get(self, request):
-        page = notifications.notifications_page(user=request.user, **_page(request))
+        page = notifications.notifications_page(user=request.user, **page_arguments(request))
         data = {
             "items": page.items,
             "next_cursor": page.next_cursor,

@@ -1,11 +1,8 @@
-"""Output shapes of the activity endpoints (inputs live with their views in apis.py).
-
-Component names are unique across the project: drf-spectacular refuses duplicates.
-"""
+"""Output shapes of activity: comments, follows, likes, favorites, views, notifications."""
 
 from rest_framework import serializers
 
-from videos.serializers import VideoCardOutput
+from api.serializers.videos import VideoCardOutput
 
 
 class CommentAuthorOutput(serializers.Serializer):
@@ -63,3 +60,40 @@ class ActivityVideoPageOutput(serializers.Serializer):
 
 class ViewRecordOutput(serializers.Serializer):
     recorded = serializers.BooleanField()
+
+
+class NotificationActorOutput(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True)
+
+
+class NotificationVideoOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    poster_url = serializers.CharField(allow_null=True)
+
+
+class NotificationCommentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class NotificationOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["follow", "like", "comment", "mention"])
+    actors = NotificationActorOutput(many=True, help_text="The latest few actors, newest first.")
+    actor_count = serializers.IntegerField(help_text="Every actor of this item (exact).")
+    video = NotificationVideoOutput(allow_null=True)
+    comment = NotificationCommentOutput(allow_null=True)
+    created_at = serializers.DateTimeField()
+    read = serializers.BooleanField()
+
+
+class NotificationPageOutput(serializers.Serializer):
+    items = NotificationOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+    unread_count = serializers.IntegerField()
+
+
+class UnreadCountOutput(serializers.Serializer):
+    count = serializers.IntegerField()

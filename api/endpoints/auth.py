@@ -1,4 +1,4 @@
-"""Account endpoints: register, login, logout (this device or all), password, own profile."""
+"""``/auth``: register, log in, log out (this device or every device)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -8,22 +8,10 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.models import USERNAME_RULE
-from accounts.serializers import ProfileOutput
+from api.serializers.users import MeOutput, TokenOutput
+from tiktok import idempotency
 from tiktok.client_address import client_limit_key
-from tiktok.throttles import AuthThrottle, WriteThrottle
-
-
-class MeOutput(ProfileOutput):
-    email = serializers.CharField(help_text="Empty when none was given.")
-    avatar_status = serializers.CharField(
-        help_text='The last avatar upload: "" (none), awaiting_upload, processing, ready or failed.'
-    )
-    avatar_failure_reason = serializers.CharField(help_text="Why the last avatar upload was refused.")
-
-
-class TokenOutput(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`; shown once.")
-    expires_at = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
+from tiktok.throttles import AuthThrottle
 
 
 class RegisterApi(APIView):
@@ -37,7 +25,8 @@ class RegisterApi(APIView):
         password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
         email = serializers.EmailField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=RegisterInput, responses={201: MeOutput}, auth=[])
+    @extend_schema(request=RegisterInput, responses={201: MeOutput}, auth=[], parameters=[idempotency.PARAMETER])
+    @idempotency.idempotent
     def post(self, request):
         data = self.RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -82,41 +71,3 @@ class LogoutAllApi(APIView):
     def post(self, request):
         services.user_logout_everywhere(user_id=request.user.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class PasswordChangeApi(APIView):
-    """Change the password: every device is signed out; this one gets a new token."""
-
-    permission_classes = [IsAuthenticated]
-    throttle_classes = [AuthThrottle]
-
-    class PasswordChangeInput(serializers.Serializer):
-        current_password = serializers.CharField(max_length=128, trim_whitespace=False)
-        new_password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
-
-    @extend_schema(request=PasswordChangeInput, responses={200: TokenOutput})
-    def post(self, request):
-        data = self.PasswordChangeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        issued = services.user_change_password(user=request.user, **data.validated_data)
-        return Response(TokenOutput(issued).data)
-
-
-class MeApi(APIView):
-    permission_classes = [IsAuthenticated]
-    throttle_classes = [WriteThrottle]
-
-    class MeUpdateInput(serializers.Serializer):
-        display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-        bio = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-    @extend_schema(responses={200: MeOutput})
-    def get(self, request):
-        return Response(MeOutput(request.user).data | {"viewer": None})
-
-    @extend_schema(request=MeUpdateInput, responses={200: MeOutput})
-    def patch(self, request):
-        data = self.MeUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, **data.validated_data)
-        return Response(MeOutput(user).data | {"viewer": None})
