@@ -122,3 +122,42 @@ def test_the_schema_documents_the_header():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     parameters = schema["paths"]["/api/v1/videos/{video_id}/comments"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)
+
+
+def test_a_retried_upload_create_makes_one_video_and_hands_out_the_same_upload():
+    owner = UserFactory()
+    client = client_for(owner)
+    body = {"caption": "retry me", "content_type": "video/mp4", "size_bytes": 1000}
+    first = client.post("/api/v1/videos", body, format="json", HTTP_IDEMPOTENCY_KEY="upload-1")
+    again = client.post("/api/v1/videos", body, format="json", HTTP_IDEMPOTENCY_KEY="upload-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert owner.videos.count() == 1
+
+
+def test_a_retried_sign_up_creates_one_account(api_client):
+    from accounts.models import User
+
+    body = {"username": "retrying_rita", "password": "a-long-password-1"}
+    first = api_client.post("/api/v1/auth/register", body, format="json", HTTP_IDEMPOTENCY_KEY="signup-1")
+    again = api_client.post("/api/v1/auth/register", body, format="json", HTTP_IDEMPOTENCY_KEY="signup-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert User.objects.filter(username="retrying_rita").count() == 1
+    assert IdempotencyRecord.objects.get().fingerprint not in first.content.decode()
+
+
+def test_every_creating_post_documents_the_header():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    for path in (
+        "/api/v1/videos",
+        "/api/v1/videos/{video_id}/comments",
+        "/api/v1/videos/{video_id}/report",
+        "/api/v1/comments/{comment_id}/report",
+        "/api/v1/me/avatar",
+        "/api/v1/auth/register",
+    ):
+        names = [parameter["name"] for parameter in paths[path]["post"].get("parameters", [])]
+        assert "Idempotency-Key" in names, path
