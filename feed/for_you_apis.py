@@ -4,7 +4,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from feed import for_you
+from discovery import for_you
 from feed.apis import PAGE_PARAMETERS, page_response
 from tiktok import metrics
 from tiktok.api_views import AuthenticatedReadApiView
