@@ -5,7 +5,7 @@ those videos, which would otherwise mark them seen), the counters, trending, the
 co-engagement neighbours and the hashtag pools are recomputed without them and the ranker
 is fitted on what is left, as beat does (nothing derived from a held-out like survives),
 and three lists are built for the user: For You
-(``feed.ranking.rank_for_user``, the real ranking), trending (the current trending
+(``discovery.ranking.rank_for_user``, the real ranking), trending (the current trending
 version) and the following feed (``feed.selectors.pull_feed_entries``, newest first).
 Every list drops what the user has already liked or viewed and their own videos (For You
 does so itself; the baselines get the same help).

@@ -340,7 +340,7 @@ def _describe(
     discount: frozenset[str],
     last_like_at: datetime | None,
 ) -> None:
-    """Fill each candidate's features (``feed.model.FEATURES``) in two queries:
+    """Fill each candidate's features (``discovery.model.FEATURES``) in two queries:
     its hashtags, its views (completed, skipped)."""
     ids = [item.video_id for item in kept]
     tags_of: dict[str, list[tuple[int, int]]] = defaultdict(list)

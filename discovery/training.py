@@ -3,11 +3,11 @@
 Examples come from recent engagement, as the offline evaluation measures it: for a sample
 of viewers who liked something in the last ``FOR_YOU_MODEL_WINDOW_DAYS`` days, their
 ``TARGETS_PER_VIEWER`` latest likes are the videos to predict. Their candidates are built
-from what they did before those likes (``feed.ranking.candidates_for_user`` with
+from what they did before those likes (``discovery.ranking.candidates_for_user`` with
 ``before``), with a co-engagement table computed without those likes and the likes taken
 off the videos' counters, so nothing the fit predicts is evidence for itself. Each liked
 video that was a candidate is paired with ``NEGATIVES_PER_LIKE`` candidates the viewer did
-not like, and ``feed.model.fit_pairwise`` learns to order the pairs.
+not like, and ``discovery.model.fit_pairwise`` learns to order the pairs.
 
 Bounded: ``FOR_YOU_MODEL_USERS`` viewers, ``FOR_YOU_MODEL_SECONDS`` of candidate building,
 ``NEGATIVES_PER_LIKE`` pairs per liked video.
