@@ -96,15 +96,6 @@ def read_page(
     (and, with ``cards``, the cards and flags of the entries a page takes, same call)."""
     if is_cluster():
         return _read_page_by_slot(user_id=user_id, max_score=max_score, count=count, today=today, cards=cards)
-    card_args = {}
-    if cards is not None:
-        card_args = {
-            "card_key_template": cards.card_key_template,
-            "flags_key": cards.flags_key,
-            "cards_wanted": cards.wanted,
-            "cursor_member": "" if cards.before is None else cards.before.feed_id,
-            "creator_batch": cards.creator_batch,
-        }
     hidden_keys = [cards.hidden_key] if cards is not None and cards.hidden_key else []
     args = PageScriptArgs(
         max_score="+inf" if max_score is None else max_score,
@@ -114,8 +105,16 @@ def read_page(
         today=today,
         stats_key=STATS_KEY,
         creator_floor_key_template=CREATOR_FLOOR_KEY.format(creator_id="<id>"),
-        **card_args,
     )
+    if cards is not None:
+        args = dataclasses.replace(
+            args,
+            card_key_template=cards.card_key_template,
+            flags_key=cards.flags_key,
+            cards_wanted=cards.wanted,
+            cursor_member="" if cards.before is None else cards.before.feed_id,
+            creator_batch=cards.creator_batch,
+        )
     built, own, merged, touch, seen, floor, cut, found, flags_built, hidden = READ_PAGE(
         client(),
         keys=[
