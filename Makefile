@@ -47,7 +47,7 @@ chaos: up
 # The feed suite with the cache on a 3-master Redis Cluster (bin/stack-ha) instead of one node.
 test-cluster: up
 	@STACK_REDIS_CLUSTER=1 bin/stack-ha up
-	@eval "$$(STACK_REDIS_CLUSTER=1 bin/stack env)" && $(VENV)/bin/pytest tests/feed tests/integration/test_feed_flows.py \
+	@eval "$$(STACK_REDIS_CLUSTER=1 bin/stack env)" && $(VENV)/bin/pytest tests/feed tests/discovery/test_for_you_*.py tests/integration/test_feed_flows.py \
 		--deselect tests/integration/test_feed_flows.py::test_redis_stopped_mid_test_gives_degraded_200_and_feeds_rebuild_after \
 		$(PYTEST_ARGS)  # (that one stops the single-node cache)
 

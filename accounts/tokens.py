@@ -36,6 +36,7 @@ from knox.models import AuthToken
 from accounts.models import User
 from tiktok import db_router, read_your_writes
 from tiktok.keys import TOKEN_CACHE_KEY
+from tiktok.redis_scripts import load_redis_script
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +44,8 @@ REVOKED = b"revoked"
 # What knox issues: 64 hex characters (no prefix). Anything else fails without any I/O.
 _TOKEN_SHAPE = re.compile(r"^[0-9a-f]{64}$")
 
-# KEYS[1]: the token entry. ARGV: the write-position key around the user id. Reads a key
-# named from a value (the user id), so the durable Redis must not be a Redis Cluster
-# (it is one primary with Sentinel).
-_LOOKUP_SCRIPT = """
-local entry = redis.call('GET', KEYS[1])
-if not entry then return {false, false} end
-local user_id = string.match(entry, '^(%d+)|')
-if not user_id then return {entry, false} end
-return {entry, redis.call('GET', ARGV[1] .. user_id .. ARGV[2])}
-"""
-_scripts: dict[int, object] = {}
+# The entry and the write position in one round trip (``accounts/scripts/token_lookup.lua``).
+_LOOKUP_SCRIPT = load_redis_script("accounts", "token_lookup.lua")
 
 
 @dataclass(frozen=True)
@@ -135,12 +127,8 @@ def token_identity(token: str) -> TokenIdentity | None:
 
 
 def _lookup(digest: str) -> tuple[bytes | None, bytes | None]:
-    client = _redis()
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_LOOKUP_SCRIPT)
     before, _, after = read_your_writes.write_position_redis_key("{user_id}").partition("{user_id}")
-    entry, position = script(keys=[_cache_key(digest)], args=[before, after])
+    entry, position = _LOOKUP_SCRIPT(_redis(), keys=[_cache_key(digest)], args=[before, after])
     return entry, position
 
 

@@ -39,6 +39,7 @@ from django_redis import get_redis_connection
 from tiktok.db_router import PRIMARY
 from tiktok.keys import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY
 from tiktok.locks import AdvisoryLock, advisory_lock
+from tiktok.redis_scripts import load_redis_script
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +78,8 @@ USER = CounterTable(
 )
 TABLES = {table.entity: table for table in (VIDEO, USER)}
 
-# KEYS[1] = pending, KEYS[2] = processing. Returns the batch to apply (flat HGETALL).
-_TAKE_SCRIPT = """
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  return redis.call('HGETALL', KEYS[2])
-end
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return {}
-end
-redis.call('RENAME', KEYS[1], KEYS[2])
-return redis.call('HGETALL', KEYS[2])
-"""
+# Takes the batch to apply (``activity/scripts/counters_take.lua``).
+_TAKE_SCRIPT = load_redis_script("activity", "counters_take.lua")
 
 
 def _redis():
@@ -208,13 +200,12 @@ def counter_flush() -> dict[str, int]:
             logger.info("counter flush skipped: another flush or recount is running")
             return applied
         client = _redis()
-        take = client.register_script(_TAKE_SCRIPT)
         for table in TABLES.values():
             pending = COUNTER_PENDING_KEY.format(entity=table.entity)
             processing = COUNTER_PROCESSING_KEY.format(entity=table.entity)
             # A left-over batch is applied first, then the fresh one: at most two rounds.
             for _round in range(2):
-                deltas = _parse_batch(table, take(keys=[pending, processing]))
+                deltas = _parse_batch(table, _TAKE_SCRIPT(client, keys=[pending, processing]))
                 if deltas:
                     with transaction.atomic(using=PRIMARY):
                         _apply(table, deltas)

@@ -32,42 +32,17 @@ from django_redis import get_redis_connection
 from activity.models import Favorite, Follow, Like
 from tiktok import db_router
 from tiktok.keys import VIEWER_FLAGS_KEY
+from tiktok.redis_scripts import RedisScript, load_redis_script
 
 logger = logging.getLogger(__name__)
 
 LIKED, FAVORITED, FOLLOWING = "l:", "f:", "u:"
 REBUILD_BATCH = 5000  # fields per HSET while rebuilding
 
-# Change one field of a built hash and cancel any rebuild in progress. KEYS: hash;
-# ARGV: field, "1" (set) or "0" (delete).
-RECORD = """
-if redis.call('HEXISTS', KEYS[1], 'built') == 1 then
-  if ARGV[2] == '1' then redis.call('HSET', KEYS[1], ARGV[1], '1') else redis.call('HDEL', KEYS[1], ARGV[1]) end
-end
-redis.call('HDEL', KEYS[1], 'lease')
-return 1
-"""
-
-# Start a rebuild: a fresh hash holding only the lease. KEYS: hash; ARGV: token, seconds.
-REBUILD_START = """
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'lease', ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
-
-# Add fields while the lease is still ours; on the last batch mark the hash built.
-# KEYS: hash; ARGV: token, ttl, last ("1"/"0"), fields...
-REBUILD_ADD = """
-if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[1] then return 0 end
-for i = 4, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], '1') end
-if ARGV[3] == '1' then
-  redis.call('HDEL', KEYS[1], 'lease')
-  redis.call('HSET', KEYS[1], 'built', '1')
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-return 1
-"""
+# Lua scripts (``activity/scripts/*.lua``): each says which KEYS and ARGV it takes.
+RECORD = load_redis_script("activity", "flags_record.lua")
+REBUILD_START = load_redis_script("activity", "flags_rebuild_start.lua")
+REBUILD_ADD = load_redis_script("activity", "flags_rebuild_add.lua")
 
 
 def _client():
@@ -87,8 +62,8 @@ def flags_ttl_seconds() -> int:
     return settings.FEED_INACTIVE_DAYS * 86400
 
 
-def _run(source: str, *, keys: list[str], args: list) -> int:
-    return int(_client().register_script(source)(keys=keys, args=args))
+def _run(script: RedisScript, *, keys: list[str], args: list) -> int:
+    return int(script(_client(), keys=keys, args=args))
 
 
 def flags_record(*, user_id: int, field: str, value: bool) -> None:

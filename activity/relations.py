@@ -27,21 +27,15 @@ from tiktok import db_router
 from tiktok.exceptions import NotFoundError
 from tiktok.keys import HIDDEN_USERS_KEY
 from tiktok.pagination import Page, keyset_page
+from tiktok.redis_scripts import load_redis_script
 
 logger = logging.getLogger(__name__)
 
 BUILT = "built"
 BLOCKED, MUTED = "b:", "m:"
 
-# Write the set if absent (a reader's rebuild) or always (after a change). KEYS: set;
-# ARGV: "1" to overwrite, ttl, members...
-WRITE = """
-if ARGV[1] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[1])
-for i = 3, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
+# Writes the set if absent or always (``activity/scripts/hidden_users_write.lua``).
+WRITE = load_redis_script("activity", "hidden_users_write.lua")
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ def _parse(members) -> Hidden:
 def _write(user_id: int, members: list[str], *, overwrite: bool) -> None:
     client = get_redis_connection("default")
     ttl = settings.FEED_INACTIVE_DAYS * 86400
-    client.register_script(WRITE)(keys=[_key(user_id)], args=["1" if overwrite else "0", ttl, *members])
+    WRITE(client, keys=[_key(user_id)], args=["1" if overwrite else "0", ttl, *members])
 
 
 def hidden_users_key(user_id: int) -> str:

@@ -5,7 +5,7 @@ those videos, which would otherwise mark them seen), the counters, trending, the
 co-engagement neighbours and the hashtag pools are recomputed without them and the ranker
 is fitted on what is left, as beat does (nothing derived from a held-out like survives),
 and three lists are built for the user: For You
-(``feed.for_you_ranking.rank_for_user``, the real ranking), trending (the current trending
+(``discovery.ranking.rank_for_user``, the real ranking), trending (the current trending
 version) and the following feed (``feed.selectors.pull_feed_entries``, newest first).
 Every list drops what the user has already liked or viewed and their own videos (For You
 does so itself; the baselines get the same help).
@@ -26,7 +26,8 @@ from django.db import connection
 
 from activity.models import Favorite, Like, View
 from bench.eval_seed import recount_counters
-from feed import for_you_model, for_you_pools, for_you_ranking, for_you_training, services, trending_store
+from discovery import model, pools, ranking, training
+from feed import services, trending_store
 from feed.selectors import pull_feed_entries
 from videos.models import Video
 
@@ -78,10 +79,10 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
     version = services.trending_recompute()
     rows, _ = trending_store.trending_page(version=version, offset=0, count=5_000)
     trending = [row[0] for row in rows]
-    neighbours = for_you_pools.co_engagement_recompute()
-    tag_pools = for_you_pools.tag_pools_recompute()
+    neighbours = pools.co_engagement_recompute()
+    tag_pools = pools.tag_pools_recompute()
     # As many viewers as are evaluated: the fit costs about one list build per viewer.
-    ranker = for_you_training.ranker_fit(viewers=len(held), rng=random.Random(FIT_SEED))
+    ranker = training.ranker_fit(viewers=len(held), rng=random.Random(FIT_SEED))
     setup_seconds = time.monotonic() - started
     hits = {method: dict.fromkeys(CUTOFFS, 0) for method in METHODS}
     found = {method: dict.fromkeys(CUTOFFS, 0) for method in METHODS}
@@ -93,7 +94,7 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
     for n, (user_id, targets) in enumerate(sorted(held.items()), start=1):
         seen = seen_by(user_id)
         step = time.monotonic()
-        ranked = for_you_ranking.rank_for_user(user_id=user_id)
+        ranked = ranking.rank_for_user(user_id=user_id)
         build_seconds.append(time.monotonic() - step)
         whole = targets.intersection(item.video_id for item in ranked)
         in_list["found"] += len(whole)
@@ -143,7 +144,7 @@ def evaluate(*, held: dict[int, set[str]], out=None) -> dict:
         "ranker": {key: value for key, value in ranker.items() if key != "weights"}
         | {"weights": {name: round(weight, 4) for name, weight in ranker.get("weights", {}).items()}}
         # False: the stored weights were lost during the run (cache Redis restarted): defaults ranked.
-        | {"served_to_the_end": for_you_model.stored_model() is not None},
+        | {"served_to_the_end": model.stored_model() is not None},
         "setup_seconds": round(setup_seconds, 2),
         "for_you_build_ms": {
             "p50": round(1000 * build_seconds[len(build_seconds) // 2], 1) if build_seconds else None,

@@ -47,7 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_for_you_lists(user_ids: list[int]) -> dict:
-    from feed import for_you
+    from discovery import for_you
 
     timings = []
     for user_id in user_ids:

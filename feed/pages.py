@@ -17,7 +17,7 @@ from django.conf import settings
 
 from activity import flags, relations
 from activity.selectors import video_cards, viewer_flags
-from feed import selectors, services, store, trending_store
+from feed import page_store, selectors, services, store, trending_store
 from feed.store import REDIS_ERRORS, Entry
 from tiktok import cursors, db_router, metrics
 from tiktok.cursors import InvalidCursorError
@@ -122,14 +122,14 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
     # entries are also taken out of the feed at once by a task, this only covers the race.
     hidden: frozenset[int] | None = None
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
-        cards_request = store.CardRequest(
+        cards_request = page_store.CardRequest(
             card_key_template=card_json_key_template(),
             flags_key=flags.flags_key(user_id),
             wanted=limit - len(items),
             before=before,
             hidden_key="" if hidden is not None else relations.hidden_users_key(user_id),
         )
-        read = store.read_page(
+        read = page_store.read_page(
             user_id=user_id,
             max_score=before.score if before else None,
             count=fetch,
@@ -180,7 +180,7 @@ def _following_page(*, viewer, cursor: Cursor, limit: int) -> FeedPage:
     return FeedPage(items=items, next_cursor=next_cursor, source="following")
 
 
-def _chunk_size(read: store.PageRead, entries: list[Entry], *, default: int) -> int:
+def _chunk_size(read: page_store.PageRead, entries: list[Entry], *, default: int) -> int:
     """How many entries to hydrate next: those the page script already returned cards for
     (or skipped as seen), else ``default`` (the cards the page still needs plus slack)."""
     for index, entry in enumerate(entries):
@@ -189,7 +189,9 @@ def _chunk_size(read: store.PageRead, entries: list[Entry], *, default: int) -> 
     return len(entries)
 
 
-def hydrate(read: store.PageRead, *, feed_ids: list[int], viewer, hidden: frozenset[int]) -> dict[int, dict | bytes]:
+def hydrate(
+    read: page_store.PageRead, *, feed_ids: list[int], viewer, hidden: frozenset[int]
+) -> dict[int, dict | bytes]:
     """Cards for ``feed_ids``: spliced from the bytes and flags the page script returned
     (a warm page: no SQL), else through ``activity.selectors.video_cards`` (card cache,
     then SQL). Flags not in Redis (hash not built) come from SQL. ``read``: a page script's
@@ -244,7 +246,7 @@ def rebuild_flags(*, user_id: int) -> None:
         logger.warning("could not rebuild the flags of user %s", user_id)
 
 
-def _exact_entries(read: store.PageRead, *, before: Entry | None) -> list[Entry]:
+def _exact_entries(read: page_store.PageRead, *, before: Entry | None) -> list[Entry]:
     """The entries of one Redis read that are exactly the feed's next ones after ``before``.
 
     Above the floor the feed and the big creators' sets together hold every video the

@@ -1,4 +1,5 @@
-"""The only code that reads or writes feed keys in Redis (trending: ``trending_store.py``).
+"""The only code that reads or writes feed keys in Redis (a page read: ``page_store.py``;
+trending: ``trending_store.py``).
 
 Key layout (all in the LRU cache instance: everything here can be rebuilt from Postgres;
 ``{…}`` is a Redis Cluster hash tag, so one user's keys share a slot). Members are feed ids
@@ -35,9 +36,8 @@ from dataclasses import dataclass, field
 import redis.exceptions
 from django.conf import settings
 from django_redis import get_redis_connection
-from redis.cluster import RedisCluster
 
-from feed import scripts
+from tiktok import redis_scripts
 
 # What an unavailable cache Redis raises: readers fall back to SQL, writers retry.
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
@@ -63,8 +63,10 @@ def client():
     return get_redis_connection("default")
 
 
-def _is_cluster() -> bool:  # there a script may touch only its KEYS, all in one slot
-    return isinstance(client(), RedisCluster)
+def is_cluster() -> bool:
+    """Whether the cache Redis is a Redis Cluster (there a script may touch only its KEYS,
+    all in one slot)."""
+    return redis_scripts.is_cluster(client())
 
 
 def feed_ttl_seconds() -> int:
@@ -85,227 +87,18 @@ class Entry:
         return (self.score, self.feed_id)
 
 
-_scripts: dict[tuple[int, str], object] = {}
+# The Lua scripts that write these keys (``feed/scripts/*.lua``; the page's in ``page_store``).
+WRITE_FEED = redis_scripts.load_redis_script("feed", "write_feed.lua")
+ADD_TO_EXISTING_FEEDS = redis_scripts.load_redis_script("feed", "add_to_existing_feeds.lua")
+ADD_CREATOR_VIDEO = redis_scripts.load_redis_script("feed", "add_creator_video.lua")
 
 
-def _script(source: str):
-    """A registered Lua script (EVALSHA, loaded on first use) for the current client."""
-    redis_client = client()
-    key = (id(redis_client), source)
-    script = _scripts.get(key)
-    if script is None:
-        script = _scripts[key] = redis_client.register_script(source)
-    return script
-
-
-def _pipelined(source: str, calls: Sequence[tuple[list, list]], *, retry: bool = True) -> list:
-    """One script call per (keys, args), pipelined. A cluster pipeline does not load scripts
-    (nor allow ``evalsha()``: the raw command routes by its keys): on NOSCRIPT the script
-    is loaded and the (idempotent) calls run again."""
-    script, cluster = _script(source), _is_cluster()
-    pipe = client().pipeline(transaction=False)
-    for keys, args in calls:
-        if cluster:
-            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-        else:
-            script(keys=keys, args=args, client=pipe)
-    try:
-        return pipe.execute()
-    except redis.exceptions.NoScriptError:
-        if not retry:
-            raise
-        client().script_load(source)
-        return _pipelined(source, calls, retry=False)
-
-
-def _pairs(flat: Sequence) -> list[Entry]:
+def pairs(flat: Sequence) -> list[Entry]:
     return [Entry(score=int(float(flat[i + 1])), feed_id=int(flat[i])) for i in range(0, len(flat), 2)]
 
 
-def _text(value) -> str:
+def text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-@dataclass(frozen=True)
-class PageRead:
-    """What one ``read_page`` call found."""
-
-    built: bool  # False: the feed must be rebuilt
-    entries: list[Entry]  # newest first, deduplicated
-    touch: bool  # first read today
-    seen: set[int]  # feed ids among ``entries`` the user has already watched
-    floor: int  # entries are exact above this score; 0: exact all the way down
-    cut: int  # below this score a source may hold entries not returned; 0: none cut
-    # feed id -> (cached card value or None, flag bits "lfu" or "" when unknown), for the
-    # entries the page will most likely take (see ``scripts.READ_PAGE``); may be empty.
-    cards: dict[int, tuple[bytes | None, str]] = field(default_factory=dict)
-    flags_built: bool = False  # the viewer's flags hash was complete
-    # Members of the viewer's hidden-users set when the request named it (``[]``: not
-    # cached), None when not read (``activity.relations.hidden_users`` reads it then).
-    hidden_members: list[bytes] | None = None
-
-
-@dataclass(frozen=True)
-class CardRequest:
-    """Ask ``read_page`` for the page's cards and flags too (keys owned by videos/activity).
-
-    ``flags_key`` must carry the user's hash tag (one slot with their feed keys)."""
-
-    card_key_template: str  # with "<id>" for the feed id
-    flags_key: str
-    wanted: int  # public cards wanted
-    before: Entry | None = None  # the cursor's entry (None: first page)
-    hidden_key: str = ""  # the viewer's hidden-users set (same slot), read in the same call
-    # Rows first read from each followed big creator's set; the page script reads more as its
-    # merge needs them (``scripts.READ_PAGE``), so a small first read stays exact.
-    creator_batch: int = 4
-
-
-def read_page(
-    *, user_id: int, max_score: int | None, count: int, today: str, cards: CardRequest | None = None
-) -> PageRead:
-    """Entries with score <= ``max_score`` from the user's feed and followed big creators
-    (and, with ``cards``, the cards and flags of the entries a page takes, same call)."""
-    if _is_cluster():
-        return _read_page_by_slot(user_id=user_id, max_score=max_score, count=count, today=today, cards=cards)
-    card_args = ["", "", 0, ""]
-    if cards is not None:
-        before_member = "" if cards.before is None else cards.before.feed_id
-        card_args = [cards.card_key_template, cards.flags_key, cards.wanted, before_member, cards.creator_batch]
-    hidden_keys = [cards.hidden_key] if cards is not None and cards.hidden_key else []
-    built, own, merged, touch, seen, floor, cut, found, flags_built, hidden = _script(scripts.READ_PAGE)(
-        keys=[
-            FEED_KEY.format(user_id=user_id),
-            FEED_META_KEY.format(user_id=user_id),
-            FEED_BIG_KEY.format(user_id=user_id),
-            FEED_SEEN_KEY.format(user_id=user_id),
-            *hidden_keys,
-        ],
-        args=[
-            "+inf" if max_score is None else max_score,
-            count,
-            CREATOR_VIDEOS_KEY.format(creator_id="<id>"),
-            feed_ttl_seconds(),
-            today,
-            STATS_KEY,
-            CREATOR_FLOOR_KEY.format(creator_id="<id>"),
-            *card_args,
-        ],
-    )
-    entries = {entry.feed_id: entry for entry in _pairs(own) + _pairs(merged)}
-    return PageRead(
-        built=bool(built),
-        entries=sorted(entries.values(), key=Entry.sort_key, reverse=True),
-        touch=bool(touch),
-        seen={int(member) for member in seen},
-        floor=int(float(_text(floor))),
-        cut=int(float(_text(cut))),
-        cards={int(found[i]): (found[i + 1] or None, _text(found[i + 2])) for i in range(0, len(found), 3)},
-        flags_built=bool(flags_built),
-        hidden_members=list(hidden) if hidden_keys else None,
-    )
-
-
-def _read_page_by_slot(
-    *, user_id: int, max_score: int | None, count: int, today: str, cards: CardRequest | None
-) -> PageRead:
-    """``read_page`` on Redis Cluster, where a script or multi-key command stays in one slot:
-    the user's own keys (and whether their flags hash is built) in one script, the creators'
-    sets pipelined, then the cards of the entries the page will take (``mget_nonatomic``,
-    one call per slot) and, in the user's slot, their flags and which merged ones were seen."""
-    top = "+inf" if max_score is None else max_score
-    flags_key = cards.flags_key if cards is not None else ""
-    built, own, creators, touch, seen, floor, flags_built = _script(scripts.READ_OWN_PAGE)(
-        keys=[key.format(user_id=user_id) for key in (FEED_KEY, FEED_META_KEY, FEED_BIG_KEY, FEED_SEEN_KEY)]
-        + ([flags_key] if flags_key else []),
-        args=[top, count, feed_ttl_seconds(), today],
-    )
-    sources = [_pairs(own)]
-    floor = int(float(_text(floor)))
-    pipe = client().pipeline(transaction=False)
-    for creator in creators:
-        key = CREATOR_VIDEOS_KEY.format(creator_id=_text(creator))
-        pipe.zrevrangebyscore(key, top, "-inf", start=0, num=count, withscores=True)
-        pipe.get(CREATOR_FLOOR_KEY.format(creator_id=_text(creator)))
-    if built:
-        pipe.hincrby(STATS_KEY, "hits", 1)
-    results = pipe.execute()
-    for index in range(len(creators)):
-        rows, creator_floor = results[2 * index], results[2 * index + 1]
-        sources.append([Entry(score=int(score), feed_id=int(member)) for member, score in rows])
-        floor = max(floor, int(float(_text(creator_floor or "0"))))
-    cut = max((rows[-1].score for rows in sources if count and len(rows) == count), default=0)
-    entries = sorted({e.feed_id: e for rows in sources for e in rows}.values(), key=Entry.sort_key, reverse=True)
-    seen_ids = {int(member) for member in seen}
-    merged_ids = [entry.feed_id for rows in sources[1:] for entry in rows]
-    found: dict[int, tuple[bytes | None, str]] = {}
-    if built and cards is not None:
-        candidates = _page_candidates(entries, floor=floor, cut=cut, before=cards.before, skip=seen_ids)
-        found, merged_seen = _cards_by_slot(
-            user_id=user_id, request=cards, candidates=candidates, merged_ids=merged_ids, flags_built=bool(flags_built)
-        )
-        seen_ids |= merged_seen
-    elif merged_ids:
-        seen_ids |= seen_among(user_id=user_id, feed_ids=merged_ids)
-    return PageRead(
-        built=bool(built),
-        entries=entries,
-        touch=bool(touch),
-        seen=seen_ids,
-        floor=floor,
-        cut=cut,
-        cards=found,
-        flags_built=bool(flags_built),
-    )
-
-
-def _page_candidates(
-    entries: list[Entry], *, floor: int, cut: int, before: Entry | None, skip: set[int]
-) -> list[Entry]:
-    """The entries a page walks, in order (the rules of ``scripts.READ_PAGE`` and
-    ``pages._exact_entries``): above the floor, after the cursor, not past the cut."""
-    rows = [e for e in entries if e.score > floor and (before is None or e.sort_key() < before.sort_key())]
-    above_cut = any(e.score > cut for e in rows)
-    if cut:
-        rows = [e for e in rows if e.score > cut or (e.score == cut and not above_cut)]
-    return [e for e in rows if e.feed_id not in skip]
-
-
-def _cards_by_slot(
-    *, user_id: int, request: CardRequest, candidates: list[Entry], merged_ids: list[int], flags_built: bool
-) -> tuple[dict[int, tuple[bytes | None, str]], set[int]]:
-    """Cards of up to ``request.wanted`` public candidates, with the viewer's flags for them
-    (when the hash is built), and which merged entries the user has seen."""
-    # Which merged entries were seen is only known after this call: read cards for about
-    # twice the page (the page's own fetch size); a shortfall is hydrated by the caller.
-    members = [entry.feed_id for entry in candidates[: 2 * request.wanted + 5]]
-    values = client().mget_nonatomic([request.card_key_template.replace("<id>", str(m)) for m in members])
-    owners = {}
-    for member, value in zip(members, values, strict=True):
-        owner, _, _ = (value or b"").partition(b" ")
-        if owner.isdigit():
-            owners[member] = owner.decode()
-    pipe = client().pipeline(transaction=False)  # both commands in the user's slot
-    pipe.zmscore(FEED_SEEN_KEY.format(user_id=user_id), merged_ids or [0])
-    fields = [f"{prefix}{member}" for member, owner in owners.items() for prefix in ("l:", "f:")]
-    fields += [f"u:{owner}" for owner in owners.values()]
-    pipe.hmget(request.flags_key, fields or ["built"])
-    seen_scores, flag_values = pipe.execute()
-    merged_seen = {m for m, score in zip(merged_ids, seen_scores, strict=False) if score is not None}
-    flag_set = {name for name, value in zip(fields, flag_values, strict=False) if value is not None}
-    found: dict[int, tuple[bytes | None, str]] = {}
-    public = 0
-    for member, value in zip(members, values, strict=True):
-        if member in merged_seen or public >= request.wanted:
-            continue
-        bits = ""
-        if member in owners:
-            public += 1
-            if flags_built:
-                names = (f"l:{member}", f"f:{member}", f"u:{owners[member]}")
-                bits = "".join("1" if name in flag_set else "0" for name in names)
-        found[member] = (value or None, bits)
-    return found, merged_seen
 
 
 def write_feed(
@@ -327,7 +120,8 @@ def write_feed(
     for entry in entries:
         pairs += [entry.score, entry.feed_id]
     return int(
-        _script(scripts.WRITE_FEED)(
+        WRITE_FEED(
+            client(),
             keys=[
                 FEED_KEY.format(user_id=user_id),
                 FEED_META_KEY.format(user_id=user_id),
@@ -358,14 +152,14 @@ def add_to_feeds(*, user_ids: Sequence[int], entry: Entry) -> int:
     ``FANOUT_FEEDS_PER_SCRIPT`` feeds (one user's on Redis Cluster, where a script's keys
     share a slot), so no single call holds Redis for long."""
     args = [entry.score, entry.feed_id, settings.FEED_MAX_ITEMS]
-    per_call = 1 if _is_cluster() else FANOUT_FEEDS_PER_SCRIPT
+    per_call = 1 if is_cluster() else FANOUT_FEEDS_PER_SCRIPT
     calls = []
     for start in range(0, len(user_ids), per_call):
         keys: list[str] = []
         for user_id in user_ids[start : start + per_call]:
             keys += [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
         calls.append((keys, args))
-    return sum(int(added) for added in _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls))
+    return sum(int(added) for added in ADD_TO_EXISTING_FEEDS.pipelined(client(), calls))
 
 
 def merge_into_feed(*, user_id: int, entries: Sequence[Entry]) -> None:
@@ -374,7 +168,7 @@ def merge_into_feed(*, user_id: int, entries: Sequence[Entry]) -> None:
         return
     keys = [FEED_KEY.format(user_id=user_id), FEED_META_KEY.format(user_id=user_id)]
     calls = [(keys, [entry.score, entry.feed_id, settings.FEED_MAX_ITEMS]) for entry in entries]
-    _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls)
+    ADD_TO_EXISTING_FEEDS.pipelined(client(), calls)
 
 
 def merge_into_feeds(*, user_ids: Sequence[int], entries: Sequence[Entry]) -> None:
@@ -387,7 +181,7 @@ def merge_into_feeds(*, user_ids: Sequence[int], entries: Sequence[Entry]) -> No
         for user_id in user_ids
         for entry in entries
     ]
-    _pipelined(scripts.ADD_TO_EXISTING_FEEDS, calls)
+    ADD_TO_EXISTING_FEEDS.pipelined(client(), calls)
 
 
 def remove_many_from_feeds(*, user_ids: Sequence[int], feed_ids: Sequence[int]) -> None:
@@ -434,7 +228,8 @@ def mark_big_creator(*, creator_id: int) -> None:
 
 
 def add_creator_video(*, creator_id: int, entry: Entry, keep: int) -> None:
-    _script(scripts.ADD_CREATOR_VIDEO)(
+    ADD_CREATOR_VIDEO(
+        client(),
         keys=[CREATOR_VIDEOS_KEY.format(creator_id=creator_id), CREATOR_FLOOR_KEY.format(creator_id=creator_id)],
         args=[entry.score, entry.feed_id, keep],
     )
@@ -517,4 +312,4 @@ def count(event: str, amount: int = 1) -> None:
 
 
 def stats() -> dict[str, int]:
-    return {_text(key): int(value) for key, value in client().hgetall(STATS_KEY).items()}
+    return {text(key): int(value) for key, value in client().hgetall(STATS_KEY).items()}

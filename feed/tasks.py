@@ -10,7 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from feed import for_you, for_you_pools, for_you_store, for_you_training, selectors, services, store
+from feed import selectors, services, store
 from tiktok.outbox import enqueue
 from videos import hashtags
 
@@ -88,54 +88,10 @@ def recompute_trending() -> str:
     return services.trending_recompute()
 
 
-# --- Discovery (hashtags, For You) ----------------------------------------------------------
+# --- Hashtags (For You's tasks: ``discovery.tasks``) ----------------------------------------
 
 
 @shared_task(name="feed.tasks.recount_hashtags")
 def recount_hashtags() -> int:
     """Recount ``Hashtag.video_count`` (public videos per tag) exactly; see ``videos.hashtags``."""
     return hashtags.hashtag_counts_recount()
-
-
-@shared_task(name="feed.tasks.rebuild_for_you", **RETRY)
-def rebuild_for_you(user_id: int) -> int:
-    return for_you.for_you_rebuild(user_id=user_id)
-
-
-@shared_task(name="feed.tasks.refresh_engaged_for_you")
-def refresh_engaged_for_you() -> int:
-    """Rebuild (debounced) the For You lists of users who liked, favorited or watched
-    something in the last two ticks: new engagement shows within about a tick."""
-    since = timezone.now() - timedelta(seconds=2 * settings.FOR_YOU_ENGAGED_INTERVAL_SECONDS + 5)
-    queued = 0
-    for user_id in for_you.recently_engaged_user_ids(since=since):
-        if for_you_store.claim_rebuild(user_id=user_id, seconds=settings.FOR_YOU_REBUILD_DEBOUNCE_SECONDS):
-            enqueue("feed.tasks.rebuild_for_you", user_id)
-            queued += 1
-    return queued
-
-
-@shared_task(name="feed.tasks.refresh_active_for_you")
-def refresh_active_for_you() -> int:
-    """Rebuild the For You lists of recently active users, spread over the interval."""
-    since = timezone.now() - timedelta(hours=settings.FEED_ACTIVE_REFRESH_HOURS)
-    user_ids = selectors.recently_active_user_ids(since=since)
-    spread = max(int(settings.FEED_REFRESH_INTERVAL_SECONDS) - 60, 1)
-    for index, user_id in enumerate(user_ids):
-        enqueue("feed.tasks.rebuild_for_you", user_id, countdown=(index * spread) // max(len(user_ids), 1))
-    return len(user_ids)
-
-
-@shared_task(name="feed.tasks.recompute_co_engagement", **RETRY)
-def recompute_co_engagement() -> int:
-    return for_you_pools.co_engagement_recompute()
-
-
-@shared_task(name="feed.tasks.recompute_tag_pools", **RETRY)
-def recompute_tag_pools() -> int:
-    return for_you_pools.tag_pools_recompute()
-
-
-@shared_task(name="feed.tasks.fit_for_you_ranker", **RETRY)
-def fit_for_you_ranker() -> dict:
-    return for_you_training.ranker_fit()

@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Sequence
 
-from feed.store import _text, client
+from feed.store import client, text
 
 # One hash tag for every trending key: a version and "current" change in one transaction.
 TRENDING_CURRENT_KEY = "trending:{trending}:current"
@@ -39,7 +39,7 @@ def publish_trending(*, ranked: Sequence[tuple[str, float, dict]], keep_seconds:
 
 def current_trending_version() -> str | None:
     value = client().get(TRENDING_CURRENT_KEY)
-    return _text(value) if value is not None else None
+    return text(value) if value is not None else None
 
 
 def trending_page(*, version: str, offset: int, count: int) -> tuple[list[tuple[str, float, dict]], bool]:
@@ -51,7 +51,7 @@ def trending_page(*, version: str, offset: int, count: int) -> tuple[list[tuple[
     exists, rows = pipe.execute()
     if not rows:
         return [], bool(exists)
-    ids = [_text(member) for member, _ in rows]
+    ids = [text(member) for member, _ in rows]
     parts = client().hmget(TRENDING_PARTS_KEY.format(version=version), ids)
     return [
         (video_id, float(score), json.loads(part) if part else {})

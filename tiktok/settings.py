@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "videos",
     "activity",
     "feed",
+    "discovery",
     "moderation",
 ]
 if not PRODUCTION:
@@ -590,7 +591,7 @@ SEARCH_MAX_OFFSET = 500
 # Full-text matches ranked per video query: the newest this many matches (bounds the work
 # of a common word on a large catalogue).
 SEARCH_VIDEO_CANDIDATES = env.int("SEARCH_VIDEO_CANDIDATES", default=2000)
-# For You (``feed.for_you``): a ranked list per user, rebuilt by Celery after engagement.
+# For You (``discovery.for_you``): a ranked list per user, rebuilt by Celery after engagement.
 FOR_YOU_MAX_ITEMS = env.int("FOR_YOU_MAX_ITEMS", default=200)
 FOR_YOU_LIST_SECONDS = env.int("FOR_YOU_LIST_SECONDS", default=86400)  # unread lists expire
 FOR_YOU_CANDIDATE_DAYS = env.int("FOR_YOU_CANDIDATE_DAYS", default=30)  # candidates published since
@@ -612,9 +613,9 @@ FOR_YOU_CO_MAX_EVENTS = env.int("FOR_YOU_CO_MAX_EVENTS", default=100_000)
 FOR_YOU_CO_PER_USER = 30  # newest engaged videos per user that pair up
 FOR_YOU_CO_NEIGHBOURS = 20  # neighbours kept per video
 FOR_YOU_CO_MAX_VIDEOS = env.int("FOR_YOU_CO_MAX_VIDEOS", default=50_000)
-# Hashtag pools (each tag's best recent videos, ``feed.for_you_pools``), refreshed by beat.
+# Hashtag pools (each tag's best recent videos, ``discovery.pools``), refreshed by beat.
 FOR_YOU_TAG_POOLS_INTERVAL_SECONDS = env.float("FOR_YOU_TAG_POOLS_INTERVAL_SECONDS", default=120.0)
-# The ranker (``feed.for_you_model``), refitted by beat on the last window's likes (bounded).
+# The ranker (``discovery.model``), refitted by beat on the last window's likes (bounded).
 FOR_YOU_MODEL_INTERVAL_SECONDS = env.float("FOR_YOU_MODEL_INTERVAL_SECONDS", default=3600.0)
 FOR_YOU_MODEL_WINDOW_DAYS = env.int("FOR_YOU_MODEL_WINDOW_DAYS", default=7)
 FOR_YOU_MODEL_USERS = env.int("FOR_YOU_MODEL_USERS", default=300)  # viewers sampled per fit
@@ -651,9 +652,12 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-delete-expired-tokens": {"task": "accounts.tasks.tokens_delete_expired", **_every(3600.0)},
     "videos-recount-hashtags": {"task": "feed.tasks.recount_hashtags", **_every(HASHTAG_RECOUNT_SECONDS)},
     "activity-expire-notifications": {"task": "activity.tasks.notifications_expire", **_every(3600.0)},
-    "feed-for-you-engaged": {"task": "feed.tasks.refresh_engaged_for_you", **_every(FOR_YOU_ENGAGED_INTERVAL_SECONDS)},
-    "feed-for-you-active": {"task": "feed.tasks.refresh_active_for_you", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
-    "feed-co-engagement": {"task": "feed.tasks.recompute_co_engagement", **_every(FOR_YOU_CO_INTERVAL_SECONDS)},
-    "feed-tag-pools": {"task": "feed.tasks.recompute_tag_pools", **_every(FOR_YOU_TAG_POOLS_INTERVAL_SECONDS)},
-    "feed-for-you-ranker": {"task": "feed.tasks.fit_for_you_ranker", **_every(FOR_YOU_MODEL_INTERVAL_SECONDS)},
+    "feed-for-you-engaged": {
+        "task": "discovery.tasks.refresh_engaged_for_you",
+        **_every(FOR_YOU_ENGAGED_INTERVAL_SECONDS),
+    },
+    "feed-for-you-active": {"task": "discovery.tasks.refresh_active_for_you", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
+    "feed-co-engagement": {"task": "discovery.tasks.recompute_co_engagement", **_every(FOR_YOU_CO_INTERVAL_SECONDS)},
+    "feed-tag-pools": {"task": "discovery.tasks.recompute_tag_pools", **_every(FOR_YOU_TAG_POOLS_INTERVAL_SECONDS)},
+    "feed-for-you-ranker": {"task": "discovery.tasks.fit_for_you_ranker", **_every(FOR_YOU_MODEL_INTERVAL_SECONDS)},
 }

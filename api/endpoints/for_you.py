@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from api.base import AuthenticatedReadApiView
 from api.endpoints.feed import FEED_PAGE_PARAMETERS, page_response
 from api.serializers.feed import ForYouPageOutput
-from feed import for_you
+from discovery import for_you
 from tiktok import metrics
 from tiktok.pagination import page_limit
 

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from api.serializers.videos import VideoCardOutput
-from feed import for_you
+from discovery import for_you
 
 
 class FeedRankOutput(serializers.Serializer):

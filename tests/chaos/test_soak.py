@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from feed import store
+from feed import page_store, store
 from tests.conftest import REPO, WorkerProcess, client_for, wait_for_replica_to_catch_up, wait_until
 from tests.factories import FollowFactory, UserFactory, VideoFactory
 
@@ -125,7 +125,7 @@ def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
     for user in users:
         if not store.feed_exists(user_id=user.pk):
             continue
-        read = store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
+        read = page_store.read_page(user_id=user.pk, max_score=None, count=1000, today="-")
         in_feed = {entry.feed_id for entry in read.entries}
         followed = set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
         public = feed_selectors.public_videos().filter(owner_id__in=followed)

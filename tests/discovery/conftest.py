@@ -1,4 +1,5 @@
-"""Helpers for the discovery tests: public videos whose hashtags are stored."""
+"""Helpers for the discovery tests: public videos whose hashtags are stored; the feed
+tests' ``run_on_commit`` fixture."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from tests.factories import VideoFactory
+from tests.feed.conftest import run_on_commit  # noqa: F401 (a fixture, shared)
 from videos.hashtags import hashtag_counts_recount, video_hashtags_set
 from videos.models import Video
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from activity.models import Like, View
-from feed import for_you_pools, for_you_store, tasks
+from discovery import pools, store, tasks
 from tests.conftest import client_for
 from tests.discovery.conftest import tagged_video
 from tests.factories import FollowFactory, UserFactory, VideoFactory
@@ -81,7 +81,7 @@ def test_liking_cats_videos_brings_cats_videos_of_unfollowed_creators_after_the_
 
 def test_engagement_ticks_run_often_enough_to_show_new_interests_within_a_minute():
     tick = settings.CELERY_BEAT_SCHEDULE["feed-for-you-engaged"]
-    assert tick["task"] == "feed.tasks.refresh_engaged_for_you"
+    assert tick["task"] == "discovery.tasks.refresh_engaged_for_you"
     assert tick["schedule"] + settings.FOR_YOU_REBUILD_DEBOUNCE_SECONDS <= 30
 
 
@@ -90,7 +90,7 @@ def test_engagement_rebuilds_are_debounced_per_user():
     Like.objects.create(user=viewer, video=video)
     assert tasks.refresh_engaged_for_you() == 1
     assert tasks.refresh_engaged_for_you() == 0  # within the debounce window
-    assert for_you_store.current_version(user_id=viewer.pk) is not None
+    assert store.current_version(user_id=viewer.pk) is not None
 
 
 def test_no_more_than_two_of_any_ten_consecutive_cards_come_from_one_creator():
@@ -152,7 +152,7 @@ def test_co_engagement_keeps_a_bounded_number_of_neighbours(settings):
         for video in videos:
             Like.objects.create(user=fan, video=video)
     tasks.recompute_co_engagement()
-    neighbours = for_you_store.co_engaged(video_ids=[str(video.id) for video in videos])
+    neighbours = store.co_engaged(video_ids=[str(video.id) for video in videos])
     assert len(neighbours) == 6
     assert all(len(ids) == 3 for ids in neighbours.values())
 
@@ -223,14 +223,14 @@ def test_with_a_real_worker_liked_hashtags_reach_for_you_within_a_minute(celery_
         assert client.put(f"/api/v1/videos/{video.id}/like").status_code in (200, 201, 204)
 
     def shown() -> bool:
-        enqueue("feed.tasks.refresh_engaged_for_you")  # what beat sends every tick
+        enqueue("discovery.tasks.refresh_engaged_for_you")  # what beat sends every tick
         return more_cats in {card["id"] for card in all_cards(client)}
 
     wait_until(shown, timeout=45, interval=settings.FOR_YOU_ENGAGED_INTERVAL_SECONDS / 3, message="cats in For You")
     assert time.monotonic() - started < 60
 
 
-# --- Hashtag pools (``feed.for_you_pools``) ---------------------------------------------
+# --- Hashtag pools (``discovery.pools``) ---------------------------------------------
 
 
 def _like_all(viewer, videos) -> None:
@@ -240,12 +240,12 @@ def _like_all(viewer, videos) -> None:
 
 def test_beat_keeps_the_hashtag_pools_fresh():
     tick = settings.CELERY_BEAT_SCHEDULE["feed-tag-pools"]
-    assert tick["task"] == "feed.tasks.recompute_tag_pools"
+    assert tick["task"] == "discovery.tasks.recompute_tag_pools"
     assert tick["schedule"] <= 300
 
 
 def test_a_well_liked_video_of_a_liked_hashtag_beats_newer_unliked_ones_from_unfollowed_creators(monkeypatch):
-    monkeypatch.setattr(for_you_pools, "TAG_POOL_SIZE", 3)
+    monkeypatch.setattr(pools, "TAG_POOL_SIZE", 3)
     viewer = UserFactory()
     _like_all(viewer, [tagged_video(UserFactory(), f"kitten {n} #cats", age_minutes=OLD_MINUTES) for n in range(3)])
     loved = tagged_video(UserFactory(), "the best #cats", age_minutes=2 * 24 * 60, likes_count=40)
@@ -265,26 +265,26 @@ def test_a_well_liked_video_of_a_liked_hashtag_beats_newer_unliked_ones_from_unf
 
 
 def test_hashtag_pools_are_bounded_in_tags_videos_and_age(monkeypatch):
-    monkeypatch.setattr(for_you_pools, "TAG_POOL_SIZE", 3)
-    monkeypatch.setattr(for_you_pools, "TAG_POOLS_MAX", 2)
+    monkeypatch.setattr(pools, "TAG_POOL_SIZE", 3)
+    monkeypatch.setattr(pools, "TAG_POOLS_MAX", 2)
     busy = [tagged_video(UserFactory(), f"#busy {n}", likes_count=n) for n in range(5)]
     for n in range(4):
         tagged_video(UserFactory(), f"#steady {n}")
     quiet = tagged_video(UserFactory(), "#quiet")
-    tagged_video(UserFactory(), "#busy too old", age_minutes=(for_you_pools.TAG_POOL_DAYS + 1) * 24 * 60)
+    tagged_video(UserFactory(), "#busy too old", age_minutes=(pools.TAG_POOL_DAYS + 1) * 24 * 60)
     tag_id = dict(Hashtag.objects.values_list("name", "id"))
 
     assert tasks.recompute_tag_pools() == 2
 
-    stored = for_you_store.tag_pools(tag_ids=list(tag_id.values()))
+    stored = store.tag_pools(tag_ids=list(tag_id.values()))
     assert set(stored) == {tag_id["busy"], tag_id["steady"]}  # the two busiest tags
     assert all(len(pool) == 3 for pool in stored.values())
     assert set(stored[tag_id["busy"]]) == {str(video.id) for video in busy[2:]}  # the most liked
     # A tag without a pool is computed when a viewer needs it, and stored.
-    assert for_you_pools.tag_pools(tag_ids=[tag_id["quiet"]]) == {
+    assert pools.tag_pools(tag_ids=[tag_id["quiet"]]) == {
         tag_id["quiet"]: {str(quiet.id): pytest.approx(1.0, abs=0.01)}
     }
-    assert tag_id["quiet"] in for_you_store.tag_pools(tag_ids=[tag_id["quiet"]])
+    assert tag_id["quiet"] in store.tag_pools(tag_ids=[tag_id["quiet"]])
 
 
 def test_hidden_removed_blocked_and_suspended_videos_never_come_out_of_a_stale_pool(django_capture_on_commit_callbacks):

@@ -148,7 +148,7 @@ def redis_round_trips_during(action, monkeypatch) -> dict[int, int]:
 def test_a_warm_authenticated_page_costs_two_redis_round_trips(run_on_commit, monkeypatch):
     """The token lookup (durable Redis: token, account state and write position together)
     and the page script (cache: entries, cards, flags, hidden users): nothing else."""
-    if store._is_cluster():
+    if store.is_cluster():
         pytest.skip("on Redis Cluster a page reads by slot in four steps (docs/operations.md)")
     creator, fan = UserFactory(), UserFactory()
     follow(run_on_commit, fan, creator)

@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from feed import services, store
+from feed import page_store, services, store
 from tests.conftest import WorkerProcess, client_for, replica_paused, wait_for_replica_to_catch_up, wait_until
 from tests.factories import FollowFactory, UserFactory, VideoFactory
 from tiktok import db_router
@@ -82,7 +82,7 @@ def test_a_video_published_while_replay_is_paused_reaches_every_follower_once(la
         replica("SELECT pg_wal_replay_resume()")
     wait_for_replica_to_catch_up()
     for fan in fans:
-        read = store.read_page(user_id=fan.pk, max_score=None, count=100, today="-")
+        read = page_store.read_page(user_id=fan.pk, max_score=None, count=100, today="-")
         assert [entry.feed_id for entry in read.entries].count(video.feed_id) == 1
 
 
@@ -132,7 +132,7 @@ def test_a_follow_merge_and_a_rebuild_on_a_paused_replica_lose_nothing(lag_toler
         rebuilds = store.stats().get("rebuilds", 0)
         tasks.rebuild_feed.apply_async((fan.pk,), headers={"db_min_lsn": None})  # as beat sends it
         wait_until(lambda: store.stats().get("rebuilds", 0) > rebuilds, timeout=30, message="the rebuild")
-        read = store.read_page(user_id=fan.pk, max_score=None, count=100, today="-")
+        read = page_store.read_page(user_id=fan.pk, max_score=None, count=100, today="-")
         assert {entry.feed_id for entry in read.entries} == {older.feed_id, newer.feed_id}
     finally:
         replica("SELECT pg_wal_replay_resume()")

@@ -8,8 +8,10 @@ from django_redis import get_redis_connection
 
 from activity import relations
 from activity import services as activity_services
-from feed import for_you, for_you_store, store
-from feed.for_you import ForYouCursor
+from discovery import for_you
+from discovery import store as for_you_store
+from discovery.for_you import ForYouCursor
+from feed import store
 from tests.conftest import client_for
 from tests.factories import UserFactory, VideoFactory
 from tests.feed.test_feed_hot_path import queries_during, redis_round_trips_during
@@ -50,7 +52,7 @@ def test_a_warm_page_is_spliced_from_redis_bytes_without_sql():
 
 def test_a_warm_authenticated_page_costs_two_redis_round_trips(monkeypatch):
     """The token lookup (durable Redis) and the page script (cache): nothing else."""
-    if store._is_cluster():
+    if store.is_cluster():
         pytest.skip("on Redis Cluster the cards live in other slots: one more call reads them")
     fresh_videos(4)
     client = client_for(UserFactory())

@@ -26,7 +26,7 @@ from django.db.models import Count, F, FloatField, Window
 from django.db.models.functions import Cast, Extract, Ln, RowNumber
 from django.utils import timezone
 
-from feed import for_you_store
+from discovery import store
 from tiktok import db_router
 from videos.models import VideoHashtag, public_video_q
 
@@ -89,7 +89,7 @@ def tag_pools_recompute() -> int:
         .values_list("hashtag_id", flat=True)[:TAG_POOLS_MAX]
     )
     pools = _pools_sql(list(busiest))
-    for_you_store.publish_tag_pools(pools=pools, keep_seconds=_keep_seconds())
+    store.publish_tag_pools(pools=pools, keep_seconds=_keep_seconds())
     return len(pools)
 
 
@@ -98,11 +98,11 @@ def tag_pools(*, tag_ids: Iterable[int], use_redis: bool = True) -> dict[int, di
     tag_ids = list(tag_ids)
     if not use_redis:
         return _pools_sql(tag_ids)
-    pools = for_you_store.tag_pools(tag_ids=tag_ids)
+    pools = store.tag_pools(tag_ids=tag_ids)
     missing = [tag_id for tag_id in tag_ids if tag_id not in pools]
     if missing:
         computed = _pools_sql(missing)
-        for_you_store.publish_tag_pools(pools=computed, keep_seconds=_keep_seconds())
+        store.publish_tag_pools(pools=computed, keep_seconds=_keep_seconds())
         pools |= computed
     return pools
 
@@ -172,5 +172,5 @@ def co_engagement_compute(*, excluded: Sequence[tuple[int, str]] = ()) -> dict[s
 def co_engagement_recompute() -> int:
     """Recompute the co-engagement neighbours and store them; returns how many videos have some."""
     kept = co_engagement_compute()
-    for_you_store.publish_co_engagement(neighbours=kept, keep_seconds=int(settings.FOR_YOU_CO_INTERVAL_SECONDS * 4))
+    store.publish_co_engagement(neighbours=kept, keep_seconds=int(settings.FOR_YOU_CO_INTERVAL_SECONDS * 4))
     return len(kept)

@@ -2,15 +2,15 @@
 
 One user's list is built from their signals (likes, favorites, completed views, skips:
 a view under ``FOR_YOU_SKIP_MS``) read from Postgres, and candidates from six sources:
-the best recent videos of the hashtags they engaged with (``feed.for_you_pools``, kept by
+the best recent videos of the hashtags they engaged with (``discovery.pools``, kept by
 beat), of the creators they follow and of the creators they engaged with, co-engagement
-neighbours (``feed.for_you_pools``, by beat), trending and a share of fresh videos
+neighbours (``discovery.pools``, by beat), trending and a share of fresh videos
 with few views (exploration, so new creators get seen). Each source has a share of points
 (``SHARES``) that it spreads over its candidates by their evidence (the viewer's interest
 in a tag or creator x the video's quality: likes decayed by age; co-engagement counts;
 trending scores). Those points and what else is known of the candidate (its match with
 the viewer's hashtags and creators, likes, freshness, like, completion and skip rates, when
-it came out against the viewer's last like) are its features; the ranker (``feed.for_you_model``, fitted by
+it came out against the viewer's last like) are its features; the ranker (``discovery.model``, fitted by
 beat) scores them and says which sources explain the card.
 The ranked list is diversified (at most ``FOR_YOU_PER_CREATOR`` per creator in any
 ``FOR_YOU_DIVERSITY_WINDOW`` consecutive cards, one exploration slot per window).
@@ -33,7 +33,8 @@ from django.utils import timezone
 
 from activity import relations
 from activity.models import Favorite, Follow, Like, View
-from feed import for_you_model, for_you_pools, for_you_store, services, trending_store
+from discovery import model, pools, store
+from feed import services, trending_store
 from videos.models import Video, VideoHashtag
 
 # What one engagement says about a video (a skip counts against its tags and creator).
@@ -48,7 +49,7 @@ TAG_INTEREST_POWER = 0.5
 CO_ENGAGED_SEEDS = 50  # the viewer's strongest engagements whose neighbours are candidates
 # Each source's share of its points (out of 100): how much of a viewer's next likes it is
 # expected to explain. A source spreads its share over its candidates by their evidence;
-# the points are features of the ranker (``feed.for_you_model``), whose default weights
+# the points are features of the ranker (``discovery.model``), whose default weights
 # rank by their sum.
 SHARES = {
     "hashtags": 60.0,
@@ -73,7 +74,7 @@ class Candidate:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     explore: bool = False
-    features: dict[str, float] = field(default_factory=dict)  # ``for_you_model.FEATURES``
+    features: dict[str, float] = field(default_factory=dict)  # ``model.FEATURES``
     labels: dict[str, str] = field(default_factory=dict)  # source -> the reason it gives
 
     def add(self, source: str, points: float, reason: str) -> None:
@@ -157,11 +158,11 @@ def _best_recent(videos) -> dict[str, tuple[float, str]]:
     """The best ``CANDIDATES_PER_SOURCE`` of ``videos`` by quality (likes decayed by age):
     video id -> (quality, creator's username)."""
     now = timezone.now()
-    best = videos.order_by(for_you_pools.quality_order().desc(), "-id").values_list(
+    best = videos.order_by(pools.quality_order().desc(), "-id").values_list(
         "id", "likes_count", "published_at", "owner__username"
     )
     return {
-        str(video_id): (for_you_pools.quality(likes=likes, published_at=published_at, now=now), username)
+        str(video_id): (pools.quality(likes=likes, published_at=published_at, now=now), username)
         for video_id, likes, published_at, username in best[:CANDIDATES_PER_SOURCE]
     }
 
@@ -173,15 +174,13 @@ def _best_recent_by_creator(creator_ids: list[int]) -> dict[int, dict[str, tuple
     ranked = (
         _recent_public()
         .filter(owner_id__in=creator_ids)
-        .annotate(
-            position=Window(RowNumber(), partition_by=[F("owner_id")], order_by=for_you_pools.quality_order().desc())
-        )
+        .annotate(position=Window(RowNumber(), partition_by=[F("owner_id")], order_by=pools.quality_order().desc()))
         .filter(position__lte=CANDIDATES_PER_CREATOR)
         .values_list("owner_id", "id", "likes_count", "published_at", "owner__username")
     )
     by_creator: dict[int, dict[str, tuple[float, str]]] = defaultdict(dict)
     for owner_id, video_id, likes, published_at, username in ranked:
-        quality = for_you_pools.quality(likes=likes, published_at=published_at, now=now)
+        quality = pools.quality(likes=likes, published_at=published_at, now=now)
         by_creator[owner_id][str(video_id)] = (quality, username)
     return by_creator
 
@@ -213,11 +212,11 @@ class Candidates(dict[str, Candidate]):
 def rank_for_user(*, user_id: int, use_redis: bool = True) -> list[Candidate]:
     """The user's For You list, best first by the ranker, diversified (at most ``FOR_YOU_MAX_ITEMS``).
     Redis down: the default weights (the fitted ones live in Redis)."""
-    weights = for_you_model.current_weights() if use_redis else for_you_model.DEFAULT_WEIGHTS
+    weights = model.current_weights() if use_redis else model.DEFAULT_WEIGHTS
     ranked = candidates_for_user(user_id=user_id, use_redis=use_redis)
     for item in ranked:
-        item.score = for_you_model.score(item.features, weights)
-        item.reasons = for_you_model.reasons(features=item.features, weights=weights, labels=item.labels)
+        item.score = model.score(item.features, weights)
+        item.reasons = model.reasons(features=item.features, weights=weights, labels=item.labels)
     ranked.sort(key=lambda item: (-item.score, item.video_id))
     return diversify(ranked)
 
@@ -232,7 +231,7 @@ def candidates_for_user(
     sample: Callable[[list[str]], list[str]] | None = None,
 ) -> list[Candidate]:
     """The user's candidates with their features, unordered; nothing seen, own, hidden or no
-    longer public. For the ranker's fit (``feed.for_you_training``): ``before`` limits the
+    longer public. For the ranker's fit (``discovery.training``): ``before`` limits the
     user's signals to what happened before it, ``co_neighbours`` replaces the stored
     co-engagement table, the counters of the ``discount`` videos lose the like, view and
     completion the user gave them after ``before``, and ``sample`` picks the candidates
@@ -244,10 +243,12 @@ def candidates_for_user(
     creator_interests = _shares(creators)
     candidates = Candidates()
     if tags:
-        pools = for_you_pools.tag_pools(tag_ids=list(tags), use_redis=use_redis)
+        tag_pools = pools.tag_pools(tag_ids=list(tags), use_redis=use_redis)
         for tag_id, interest in sorted(tag_interests.items(), key=lambda item: -item[1]):
             reason = f"liked #{tags[tag_id][0]} videos"
-            candidates.spread("hashtags", SHARES["hashtags"] * interest, pools.get(tag_id, {}), lambda _, r=reason: r)
+            candidates.spread(
+                "hashtags", SHARES["hashtags"] * interest, tag_pools.get(tag_id, {}), lambda _, r=reason: r
+            )
     if signals.followees:
         followed = _best_recent(_recent_public().filter(owner_id__in=signals.followees))
         candidates.spread(
@@ -300,7 +301,7 @@ def _co_engaged_counts(*, signals: Signals, use_redis: bool, table: dict[str, li
     engaged = [video_id for video_id, weight in sorted(signals.weights.items(), key=lambda i: -i[1]) if weight > 0]
     seeds = engaged[:CO_ENGAGED_SEEDS]
     if table is None:
-        table = for_you_store.co_engaged(video_ids=seeds)
+        table = store.co_engaged(video_ids=seeds)
     together: Counter[str] = Counter()
     for video_id in seeds:
         together.update(table.get(video_id, [])[: settings.FOR_YOU_CO_NEIGHBOURS])
@@ -339,7 +340,7 @@ def _describe(
     discount: frozenset[str],
     last_like_at: datetime | None,
 ) -> None:
-    """Fill each candidate's features (``feed.for_you_model.FEATURES``) in two queries:
+    """Fill each candidate's features (``discovery.model.FEATURES``) in two queries:
     its hashtags, its views (completed, skipped)."""
     ids = [item.video_id for item in kept]
     tags_of: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -373,7 +374,7 @@ def _describe(
             is_followed=1.0 if item.owner_id in followees else 0.0,
             log_co_count=math.log1p(together.get(item.video_id, 0.0)),
             log_likes=math.log1p(likes),
-            freshness=math.exp(-item.age_hours / for_you_pools.FRESHNESS_HOURS),
+            freshness=math.exp(-item.age_hours / pools.FRESHNESS_HOURS),
             log_age=math.log1p(item.age_hours),
             like_rate=(likes + 1) / (total + 2),
             completion_rate=(completed + PRIOR_COMPLETION * SMOOTHING_VIEWS) / (total + SMOOTHING_VIEWS),

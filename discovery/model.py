@@ -5,7 +5,7 @@ evidence (the points it gave the candidate: hashtags, followed, engaged creators
 co-engagement, trending, exploration), how well the candidate matches the viewer's
 hashtags and creators, when it came out against the viewer's last like, and what every
 viewer made of it (likes, their pace, freshness, like, completion and skip rates). The
-weights are fitted by ``feed.for_you_training`` (beat) as a pairwise logistic regression:
+weights are fitted by ``discovery.training`` (beat) as a pairwise logistic regression:
 for recently active
 viewers, a video they went on to like should score above one they did not. Until the first
 fit (or when the stored weights expire) ``DEFAULT_WEIGHTS`` rank by the sources' points
@@ -24,14 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from feed import for_you_store
+from discovery import store
 
-# Bump with any change to FEATURES or to how one is computed (``feed.for_you``).
+# Bump with any change to FEATURES or to how one is computed (``discovery.for_you``).
 FEATURES_VERSION = 1
 
 SOURCES = ("hashtags", "followed", "creators", "co_engagement", "trending", "exploration")
 FEATURES = (
-    *SOURCES,  # the points each source gave the candidate (``feed.for_you_ranking.SHARES``)
+    *SOURCES,  # the points each source gave the candidate (``discovery.ranking.SHARES``)
     "tag_match",  # the viewer's interest in the candidate's hashtags (shares, summed)
     "tag_lift",  # the viewer's interest in its best hashtag over that tag's prevalence (log)
     "creator_match",  # the viewer's interest in the candidate's creator (share)
@@ -67,14 +67,12 @@ def current_weights() -> dict[str, float]:
 
 
 def publish_weights(*, weights: dict[str, float], facts: dict, keep_seconds: int) -> None:
-    for_you_store.publish_ranker_model(
-        version=FEATURES_VERSION, model={"weights": weights, **facts}, keep_seconds=keep_seconds
-    )
+    store.publish_ranker_model(version=FEATURES_VERSION, model={"weights": weights, **facts}, keep_seconds=keep_seconds)
 
 
 def stored_model() -> dict | None:
     """The stored weights with the facts of their fit (pairs, users, seconds), or None."""
-    return for_you_store.ranker_model(version=FEATURES_VERSION)
+    return store.ranker_model(version=FEATURES_VERSION)
 
 
 def score(features: dict[str, float], weights: dict[str, float]) -> float:

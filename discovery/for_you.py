@@ -1,7 +1,7 @@
 """For You: the precomputed list per user (built by Celery) and its pages.
 
-``feed.for_you_ranking`` ranks a user's candidates; the list is stored per user by
-``feed.for_you_store``. Pages read it from Redis; with Redis down the same ranking is
+``discovery.ranking`` ranks a user's candidates; the list is stored per user by
+``discovery.store``. Pages read it from Redis; with Redis down the same ranking is
 computed in SQL (hashtag pools computed on the spot, no co-engagement, recent videos by
 quality for trending, default ranker weights), marked degraded.
 """
@@ -18,8 +18,9 @@ from django.conf import settings
 from activity import flags, relations
 from activity.models import Favorite, Like, View
 from activity.selectors import video_cards
-from feed import for_you_store, pages
-from feed.for_you_ranking import rank_for_user
+from discovery import store
+from discovery.ranking import rank_for_user
+from feed import pages
 from feed.pages import FeedPage
 from feed.store import REDIS_ERRORS
 from tiktok import cursors, db_router
@@ -41,13 +42,13 @@ def for_you_rebuild(*, user_id: int) -> int:
         # The list holds feed ids: a page reads cards, flags and seen marks by them in Redis.
         feed_ids = feed_ids_by_video_id([item.video_id for item in ranked])
     rows = [
-        for_you_store.RankedVideo(
+        store.RankedVideo(
             feed_id=feed_ids[item.video_id], owner_id=item.owner_id, score=item.score, reasons=item.reasons
         )
         for item in ranked
         if item.video_id in feed_ids  # deleted since it was ranked
     ]
-    for_you_store.publish_list(user_id=user_id, ranked=rows, keep_seconds=settings.FOR_YOU_LIST_SECONDS)
+    store.publish_list(user_id=user_id, ranked=rows, keep_seconds=settings.FOR_YOU_LIST_SECONDS)
     return len(rows)
 
 
@@ -109,7 +110,7 @@ def _redis_page(*, viewer, cursor: ForYouCursor, limit: int) -> FeedPage:
     read on the primary)."""
     user_id = viewer.pk
     version, offset = cursor.version, cursor.offset
-    keys = for_you_store.PageRequest(
+    keys = store.PageRequest(
         card_key_template=card_json_key_template(),
         flags_key=flags.flags_key(user_id),
         hidden_key=relations.hidden_users_key(user_id),
@@ -118,7 +119,7 @@ def _redis_page(*, viewer, cursor: ForYouCursor, limit: int) -> FeedPage:
     hidden: frozenset[int] | None = None
     for _ in range(settings.FEED_MAX_READ_ROUNDS):
         wanted = limit - len(items)
-        read = for_you_store.read_page(user_id=user_id, version=version, offset=offset, wanted=wanted, keys=keys)
+        read = store.read_page(user_id=user_id, version=version, offset=offset, wanted=wanted, keys=keys)
         if read.version is None:  # no list (new user, expired or evicted): build it once
             version, offset = _current_or_built(user_id=user_id), 0
             if version is None:
@@ -155,19 +156,19 @@ def _list_page(items: list[dict | bytes], *, version: str, offset: int) -> FeedP
 
 def _current_or_built(*, user_id: int) -> str | None:
     """The current version, built now if missing (once: concurrent readers wait for it)."""
-    version = for_you_store.current_version(user_id=user_id)
+    version = store.current_version(user_id=user_id)
     if version is not None:
         return version
-    if for_you_store.acquire_build_lock(user_id=user_id, seconds=settings.FEED_REBUILD_LOCK_SECONDS):
+    if store.acquire_build_lock(user_id=user_id, seconds=settings.FEED_REBUILD_LOCK_SECONDS):
         try:
             for_you_rebuild(user_id=user_id)
         finally:
-            for_you_store.release_build_lock(user_id=user_id)
-        return for_you_store.current_version(user_id=user_id)
+            store.release_build_lock(user_id=user_id)
+        return store.current_version(user_id=user_id)
     deadline = time.monotonic() + settings.FEED_REBUILD_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(0.05)
-        version = for_you_store.current_version(user_id=user_id)
+        version = store.current_version(user_id=user_id)
         if version is not None:
             return version
     return None

@@ -5,7 +5,7 @@ silently skipped as gone."""
 import pytest
 from django.db import connections
 
-from feed import for_you
+from discovery import for_you
 from tests.conftest import client_for, replica_paused, wait_for_replica_to_catch_up
 from tests.factories import UserFactory, VideoFactory
 

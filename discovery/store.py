@@ -1,9 +1,9 @@
 """The For You lists and co-engagement in the cache Redis (the only code that touches their keys).
 
-Everything here is derived (rebuilt by ``feed.for_you`` from Postgres) and lives in the LRU
+Everything here is derived (rebuilt by ``discovery.for_you`` from Postgres) and lives in the LRU
 cache instance. ``{…}`` is a Redis Cluster hash tag: one user's For You keys share the slot
 of their feed keys (``feed:v2:{<user_id>}``), seen set, flags and hidden users, so one script
-call (``scripts.READ_FOR_YOU_PAGE``) reads a page.
+call (``discovery/scripts/read_for_you_page.lua``) reads a page.
 
 ``foryou:v2:{<user_id>}:current``   string: the version of the list being served
 ``foryou:v2:{<user_id>}:list:<version>``  list: ``<feed id> <owner id> <rank JSON>`` per
@@ -18,11 +18,11 @@ call (``scripts.READ_FOR_YOU_PAGE``) reads a page.
                                     best first (at most ``FOR_YOU_CO_NEIGHBOURS`` each, at
                                     most ``FOR_YOU_CO_MAX_VIDEOS`` videos): bounded
 ``foryou:{tag:<tag_id>}:pool``      sorted set: a hashtag's best recent videos, video id ->
-                                    quality (``feed.for_you_pools``; at most
+                                    quality (``discovery.pools``; at most
                                     ``TAG_POOL_SIZE`` members, ``TAG_POOLS_MAX`` tags kept by
                                     beat); one slot per tag, replaced in one script call
 ``foryou:{model}:weights:v<n>``    string: JSON of the ranker's fitted weights and the facts
-                                    of their fit (``feed.for_you_model``; refitted by beat)
+                                    of their fit (``discovery.model``; refitted by beat)
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from dataclasses import dataclass, replace
 
 import orjson
 
-from feed import scripts
-from feed.store import FEED_SEEN_KEY, _is_cluster, _pipelined, _script, _text, client
+from feed.store import FEED_SEEN_KEY, client, is_cluster, text
+from tiktok.redis_scripts import load_redis_script
 
 FOR_YOU_CURRENT_KEY = "foryou:v2:{{{user_id}}}:current"
 FOR_YOU_LIST_KEY = "foryou:v2:{{{user_id}}}:list:{version}"
@@ -50,6 +50,9 @@ RANKER_MODEL_KEY = "foryou:{{model}}:weights:v{version}"  # per version of the f
 OLD_VERSION_SECONDS = 600
 # Rows a page script reads from the list at a time (a page of 10 rarely skips many).
 ROWS_PER_READ = 32
+
+READ_FOR_YOU_PAGE = load_redis_script("discovery", "read_for_you_page.lua")
+REPLACE_SORTED_SET = load_redis_script("discovery", "replace_sorted_set.lua")
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,14 @@ def publish_list(*, user_id: int, ranked: Sequence[RankedVideo], keep_seconds: i
         pipe.expire(key, keep_seconds)
     pipe.set(current_key, version, ex=keep_seconds)
     if previous is not None:
-        pipe.expire(FOR_YOU_LIST_KEY.format(user_id=user_id, version=_text(previous)), OLD_VERSION_SECONDS)
+        pipe.expire(FOR_YOU_LIST_KEY.format(user_id=user_id, version=text(previous)), OLD_VERSION_SECONDS)
     pipe.execute()
     return version
 
 
 def current_version(*, user_id: int) -> str | None:
     value = client().get(FOR_YOU_CURRENT_KEY.format(user_id=user_id))
-    return _text(value) if value is not None else None
+    return text(value) if value is not None else None
 
 
 @dataclass(frozen=True)
@@ -134,8 +137,9 @@ def read_page(*, user_id: int, version: str | None, offset: int, wanted: int, ke
     """From ``offset`` of ``version`` (None: the current one), the next rows until ``wanted``
     of them may be shown, with their cards and the viewer's flags: one script call, and on
     Redis Cluster (cards live in other slots) one more ``mget_nonatomic`` for the cards."""
-    cluster = _is_cluster()
-    current, next_offset, length, flat, hidden, flags_built = _script(scripts.READ_FOR_YOU_PAGE)(
+    cluster = is_cluster()
+    current, next_offset, length, flat, hidden, flags_built = READ_FOR_YOU_PAGE(
+        client(),
         keys=[
             FOR_YOU_CURRENT_KEY.format(user_id=user_id),
             FEED_SEEN_KEY.format(user_id=user_id),
@@ -158,7 +162,7 @@ def read_page(*, user_id: int, version: str | None, offset: int, wanted: int, ke
             owner_id=int(flat[i + 2]),
             rank=flat[i + 3],
             card=flat[i + 4] or None,
-            flag_bits=_text(flat[i + 5]),
+            flag_bits=text(flat[i + 5]),
         )
         for i in range(0, len(flat), 6)
     ]
@@ -166,7 +170,7 @@ def read_page(*, user_id: int, version: str | None, offset: int, wanted: int, ke
         values = client().mget_nonatomic([keys.card_key_template.replace("<id>", str(row.feed_id)) for row in rows])
         rows = [replace(row, card=value) for row, value in zip(rows, values, strict=True)]
     return PageRead(
-        version=_text(current) or None,
+        version=text(current) or None,
         next_offset=int(next_offset),
         length=int(length),
         rows=rows,
@@ -225,7 +229,7 @@ def publish_tag_pools(*, pools: dict[int, dict[str, float]], keep_seconds: int) 
         for tag_id, members in pools.items()
     ]
     if calls:
-        _pipelined(scripts.REPLACE_SORTED_SET, calls)
+        REPLACE_SORTED_SET.pipelined(client(), calls)
 
 
 def tag_pools(*, tag_ids: Sequence[int]) -> dict[int, dict[str, float]]:
@@ -234,14 +238,14 @@ def tag_pools(*, tag_ids: Sequence[int]) -> dict[int, dict[str, float]]:
     for tag_id in tag_ids:
         pipe.zrange(TAG_POOL_KEY.format(tag_id=tag_id), 0, -1, withscores=True)
     return {
-        tag_id: {_text(member): float(score) for member, score in rows}
+        tag_id: {text(member): float(score) for member, score in rows}
         for tag_id, rows in zip(tag_ids, pipe.execute(), strict=True)
         if rows
     }
 
 
 def ranker_model(*, version: int) -> dict | None:
-    """The For You ranker's fitted weights and the facts of their fit (``feed.for_you_model``)."""
+    """The For You ranker's fitted weights and the facts of their fit (``discovery.model``)."""
     raw = client().get(RANKER_MODEL_KEY.format(version=version))
     return json.loads(raw) if raw is not None else None
 

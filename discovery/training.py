@@ -1,13 +1,13 @@
-"""The fit of For You's ranker (``feed.for_you_model``), run by beat.
+"""The fit of For You's ranker (``discovery.model``), run by beat.
 
 Examples come from recent engagement, as the offline evaluation measures it: for a sample
 of viewers who liked something in the last ``FOR_YOU_MODEL_WINDOW_DAYS`` days, their
 ``TARGETS_PER_VIEWER`` latest likes are the videos to predict. Their candidates are built
-from what they did before those likes (``feed.for_you_ranking.candidates_for_user`` with
+from what they did before those likes (``discovery.ranking.candidates_for_user`` with
 ``before``), with a co-engagement table computed without those likes and the likes taken
 off the videos' counters, so nothing the fit predicts is evidence for itself. Each liked
 video that was a candidate is paired with ``NEGATIVES_PER_LIKE`` candidates the viewer did
-not like, and ``feed.for_you_model.fit_pairwise`` learns to order the pairs.
+not like, and ``discovery.model.fit_pairwise`` learns to order the pairs.
 
 Bounded: ``FOR_YOU_MODEL_USERS`` viewers, ``FOR_YOU_MODEL_SECONDS`` of candidate building,
 ``NEGATIVES_PER_LIKE`` pairs per liked video.
@@ -25,7 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from activity.models import Like
-from feed import for_you_model, for_you_pools, for_you_ranking
+from discovery import model, pools, ranking
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def training_examples(*, viewers: int, rng: random.Random) -> Examples:
     started = time.monotonic()
     since = timezone.now() - timedelta(days=settings.FOR_YOU_MODEL_WINDOW_DAYS)
     targets = _targets(since=since, viewers=viewers, rng=rng)
-    table = for_you_pools.co_engagement_compute(
+    table = pools.co_engagement_compute(
         excluded=[(user_id, video_id) for user_id, liked in targets.items() for video_id, _ in liked]
     )
     examples = Examples(pairs=[], viewers=0, likes=0, found=0)
@@ -77,7 +77,7 @@ def training_examples(*, viewers: int, rng: random.Random) -> Examples:
         ids = frozenset(video_id for video_id, _ in liked)
         # A like follows the view that finished the video by seconds: both come after this.
         before = min(at for _, at in liked) - timedelta(minutes=1)
-        candidates = for_you_ranking.candidates_for_user(
+        candidates = ranking.candidates_for_user(
             user_id=user_id,
             before=before,
             co_neighbours=table,
@@ -120,9 +120,7 @@ def ranker_fit(*, viewers: int | None = None, rng: random.Random | None = None) 
     if len(examples.pairs) < MIN_PAIRS:
         logger.info("For You ranker not fitted: %s pairs (fewer than %s)", len(examples.pairs), MIN_PAIRS)
         return {**facts, "fitted": False}
-    weights = for_you_model.fit_pairwise(examples.pairs)
+    weights = model.fit_pairwise(examples.pairs)
     facts |= {"fitted_at": timezone.now().isoformat(), "seconds": round(time.monotonic() - started, 1)}
-    for_you_model.publish_weights(
-        weights=weights, facts=facts, keep_seconds=int(settings.FOR_YOU_MODEL_INTERVAL_SECONDS * 6)
-    )
+    model.publish_weights(weights=weights, facts=facts, keep_seconds=int(settings.FOR_YOU_MODEL_INTERVAL_SECONDS * 6))
     return {**facts, "fitted": True, "weights": weights}

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from activity.models import Like, View
-from feed import for_you_model, for_you_ranking, for_you_training, tasks
+from discovery import model, ranking, tasks, training
 from tests.conftest import client_for
 from tests.discovery.conftest import tagged_video
 from tests.factories import UserFactory
@@ -53,7 +53,7 @@ def _cats_world(viewers: int = 12):
 
 
 def test_before_the_first_fit_the_ranker_uses_the_default_weights():
-    assert for_you_model.current_weights() == for_you_model.DEFAULT_WEIGHTS
+    assert model.current_weights() == model.DEFAULT_WEIGHTS
 
 
 def _mean_position(ranked: list, videos: list) -> float:
@@ -63,26 +63,26 @@ def _mean_position(ranked: list, videos: list) -> float:
 
 
 def test_after_the_fit_videos_viewers_finish_rank_above_more_liked_ones_they_skip(monkeypatch):
-    monkeypatch.setattr(for_you_training, "MIN_PAIRS", 50)
+    monkeypatch.setattr(training, "MIN_PAIRS", 50)
     old, gripping, dull = _cats_world()
     newcomer = UserFactory()
     for video in old[:5]:
         _like(newcomer, video, minutes_ago=2 * DAY_MINUTES)
-    by_defaults = for_you_ranking.rank_for_user(user_id=newcomer.pk)
+    by_defaults = ranking.rank_for_user(user_id=newcomer.pk)
     assert _mean_position(by_defaults, dull) < _mean_position(by_defaults, gripping)  # likes win
 
     fit = tasks.fit_for_you_ranker()  # the beat task
 
     assert fit["fitted"] is True
     assert fit["likes_in_candidates"] > 0 and fit["pairs"] >= 50
-    assert for_you_model.current_weights() == pytest.approx(fit["weights"])
-    ranked = for_you_ranking.rank_for_user(user_id=newcomer.pk)
+    assert model.current_weights() == pytest.approx(fit["weights"])
+    ranked = ranking.rank_for_user(user_id=newcomer.pk)
     # What viewers went on to like (and finish) now comes well before what they skip.
     assert _mean_position(ranked, gripping) + 3 < _mean_position(ranked, dull)
 
 
 def test_the_cards_still_say_why_after_the_fit(monkeypatch):
-    monkeypatch.setattr(for_you_training, "MIN_PAIRS", 50)
+    monkeypatch.setattr(training, "MIN_PAIRS", 50)
     old, gripping, _ = _cats_world()
     newcomer = UserFactory()
     for video in old[:5]:
@@ -101,10 +101,10 @@ def test_the_cards_still_say_why_after_the_fit(monkeypatch):
 def test_too_little_recent_engagement_keeps_the_default_weights():
     _cats_world(viewers=2)  # 2 viewers x 5 likes x <= 20 others: under MIN_PAIRS
 
-    fit = for_you_training.ranker_fit()
+    fit = training.ranker_fit()
 
     assert fit["fitted"] is False
-    assert for_you_model.current_weights() == for_you_model.DEFAULT_WEIGHTS
+    assert model.current_weights() == model.DEFAULT_WEIGHTS
 
 
 def test_the_fit_predicts_likes_from_what_the_viewer_did_before_them():
@@ -112,8 +112,8 @@ def test_the_fit_predicts_likes_from_what_the_viewer_did_before_them():
     viewer = Like.objects.filter(video=gripping[0]).get().user
     before = timezone.now() - timedelta(minutes=61)
 
-    as_then = {item.video_id for item in for_you_ranking.candidates_for_user(user_id=viewer.pk, before=before)}
-    as_now = {item.video_id for item in for_you_ranking.candidates_for_user(user_id=viewer.pk)}
+    as_then = {item.video_id for item in ranking.candidates_for_user(user_id=viewer.pk, before=before)}
+    as_now = {item.video_id for item in ranking.candidates_for_user(user_id=viewer.pk)}
 
     liked_later = {str(video.id) for video in gripping[:5]}
     assert liked_later <= as_then  # not seen yet then: the videos to predict are candidates
@@ -122,11 +122,11 @@ def test_the_fit_predicts_likes_from_what_the_viewer_did_before_them():
 
 
 def test_a_cards_reasons_put_the_source_that_contributed_most_first():
-    weights = dict(for_you_model.DEFAULT_WEIGHTS, hashtags=1.0, trending=5.0, tag_match=-10.0)
+    weights = dict(model.DEFAULT_WEIGHTS, hashtags=1.0, trending=5.0, tag_match=-10.0)
     labels = {"hashtags": "liked #cats videos", "trending": "trending"}
 
     def reasons(**features):
-        return for_you_model.reasons(features=features, weights=weights, labels=labels)
+        return model.reasons(features=features, weights=weights, labels=labels)
 
     assert reasons(hashtags=2.0, trending=0.1, tag_match=0.0) == ["liked #cats videos", "trending"]
     assert reasons(hashtags=2.0, trending=1.0, tag_match=0.0) == ["trending", "liked #cats videos"]
@@ -136,7 +136,7 @@ def test_a_cards_reasons_put_the_source_that_contributed_most_first():
 
 def test_beat_refits_the_ranker_every_hour_or_so():
     tick = settings.CELERY_BEAT_SCHEDULE["feed-for-you-ranker"]
-    assert tick["task"] == "feed.tasks.fit_for_you_ranker"
+    assert tick["task"] == "discovery.tasks.fit_for_you_ranker"
     assert tick["schedule"] <= 3600
 
 
@@ -144,8 +144,8 @@ def test_the_fit_orders_pairs_by_the_features_that_separate_them():
     liked = [{"completion_rate": 0.9, "log_likes": 1.0 + n % 3} for n in range(40)]
     other = [{"completion_rate": 0.2, "log_likes": 1.0 + (n + 1) % 3} for n in range(40)]
 
-    weights = for_you_model.fit_pairwise(zip(liked, other, strict=True))
+    weights = model.fit_pairwise(zip(liked, other, strict=True))
 
     assert weights["completion_rate"] > 0
     assert abs(weights["log_likes"]) < weights["completion_rate"]
-    assert for_you_model.score(liked[0], weights) > for_you_model.score(other[0], weights)
+    assert model.score(liked[0], weights) > model.score(other[0], weights)
