@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from activity.models import Like, View
 from feed import for_you_model, for_you_ranking, for_you_training, tasks
-from tests.conftest import client_for
-from tests.discovery.conftest import tagged_video
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.discovery import tagged_video
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ from activity import relations
 from activity import services as activity_services
 from feed import for_you, for_you_store, store
 from feed.for_you import ForYouCursor
-from tests.conftest import client_for
 from tests.factories import UserFactory, VideoFactory
-from tests.feed.test_feed_hot_path import queries_during, redis_round_trips_during
+from tests.helpers.api import client_for
+from tests.helpers.feed import queries_during, redis_round_trips_during
 
 pytestmark = pytest.mark.django_db
 
