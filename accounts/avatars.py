@@ -11,7 +11,9 @@
    the owner can read (``failed``; the previous avatar stays). The upload is deleted.
 
 The bucket is private: URLs come from ``tiktok.media_urls`` (CDN token or presigned).
-This module is the accounts app's only user of the object store.
+This module is the accounts app's only user of the object store, through ``tiktok.storage``
+(which signs, checks declared uploads and translates store failures); it keeps the key
+layout and the image checks.
 """
 
 from __future__ import annotations
@@ -19,20 +21,15 @@ from __future__ import annotations
 import io
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-import botocore.exceptions
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import AvatarStatus, User
-from tiktok import media_urls
-from tiktok.exceptions import ApplicationError, ConflictError, ServiceUnavailableError
+from tiktok import media_urls, storage
+from tiktok.exceptions import ApplicationError, ConflictError
 from tiktok.outbox import enqueue_on_commit
-from tiktok.storage import s3_client
 
 logger = logging.getLogger(__name__)
 
@@ -43,16 +40,8 @@ DECODED_FORMATS = {"JPEG", "PNG", "WEBP"}
 JPEG_QUALITY = 85
 
 
-class AvatarStoreError(ServiceUnavailableError):
-    code = "storage_unavailable"
-
-
-@dataclass(frozen=True)
-class AvatarUpload:
-    method: str
-    url: str
-    headers: dict[str, str]
-    expires_at: datetime
+# The store's transient failure, under the name the avatar task retries.
+AvatarStoreError = storage.StoreUnavailableError
 
 
 class AvatarRejectedError(Exception):
@@ -61,18 +50,6 @@ class AvatarRejectedError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def _store_call(action: str, function, /, **kwargs):
-    try:
-        return function(Bucket=settings.AWS_STORAGE_BUCKET_NAME, **kwargs)
-    except botocore.exceptions.ClientError as exc:
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        if status == 404 or exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            raise FileNotFoundError(kwargs.get("Key")) from exc
-        raise AvatarStoreError(f"Object storage failed to {action}; try again shortly.") from exc
-    except (botocore.exceptions.BotoCoreError, OSError) as exc:
-        raise AvatarStoreError(f"Object storage failed to {action}; try again shortly.") from exc
 
 
 # --- URLs (reads) ---------------------------------------------------------------------
@@ -89,38 +66,18 @@ def avatar_urls(user: User) -> dict[str, str | None]:
 # --- Upload ---------------------------------------------------------------------------
 
 
-def avatar_create_upload(*, user: User, content_type: str, size_bytes: int) -> AvatarUpload:
-    content_type = (content_type or "").split(";", 1)[0].strip().lower()
-    allowed = settings.AVATAR_ALLOWED_CONTENT_TYPES
-    if content_type not in allowed:
-        raise ApplicationError(
-            f"Unsupported image type; use one of {', '.join(allowed)}.",
-            code="unsupported_content_type",
-            fields={"content_type": [f"One of {', '.join(allowed)}."]},
-        )
-    limit = settings.AVATAR_MAX_UPLOAD_BYTES
-    if not 0 < size_bytes <= limit:
-        raise ApplicationError(
-            f"size_bytes must be the file's size, at most {limit} bytes.",
-            code="upload_too_large" if size_bytes > limit else "invalid_size",
-            fields={"size_bytes": [f"Between 1 and {limit}."]},
-        )
+def avatar_create_upload(*, user: User, content_type: str, size_bytes: int) -> storage.UploadTicket:
+    content_type = storage.check_declared_upload(
+        content_type=content_type,
+        size_bytes=size_bytes,
+        allowed=settings.AVATAR_ALLOWED_CONTENT_TYPES,
+        limit=settings.AVATAR_MAX_UPLOAD_BYTES,
+        kind="image",
+    )
     key = UPLOAD_KEY.format(user_id=user.pk, upload_id=uuid.uuid4().hex)
-    expires_in = settings.AVATAR_UPLOAD_URL_EXPIRY_SECONDS
-    try:
-        url = s3_client().generate_presigned_url(
-            "put_object",
-            Params={
-                "Bucket": settings.AWS_STORAGE_BUCKET_NAME,
-                "Key": key,
-                "ContentType": content_type,
-                "ContentLength": size_bytes,
-            },
-            ExpiresIn=expires_in,
-            HttpMethod="PUT",
-        )
-    except botocore.exceptions.BotoCoreError as exc:
-        raise AvatarStoreError("Object storage failed to sign an upload; try again shortly.") from exc
+    ticket = storage.upload_ticket(
+        key=key, content_type=content_type, size_bytes=size_bytes, expires_in=settings.AVATAR_UPLOAD_URL_EXPIRY_SECONDS
+    )
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         locked.avatar_upload_key = key
@@ -129,12 +86,7 @@ def avatar_create_upload(*, user: User, content_type: str, size_bytes: int) -> A
         locked.avatar_status = AvatarStatus.AWAITING_UPLOAD
         locked.avatar_failure_reason = ""
         locked.save(update_fields=_UPLOAD_FIELDS)
-    return AvatarUpload(
-        method="PUT",
-        url=url,
-        headers={"Content-Type": content_type},
-        expires_at=timezone.now() + timedelta(seconds=expires_in),
-    )
+    return ticket
 
 
 _UPLOAD_FIELDS = [
@@ -153,23 +105,16 @@ def avatar_complete_upload(*, user: User) -> User:
             raise ConflictError("No avatar upload is waiting; start one first.", code="no_avatar_upload")
         key = locked.avatar_upload_key
     try:
-        head = _store_call("read an object", s3_client().head_object, Key=key)
-    except FileNotFoundError as exc:
+        found = storage.head(key)
+    except storage.ObjectMissingError as exc:
         raise ConflictError(
             "The image has not arrived yet; PUT it to the upload URL first.", code="upload_missing"
         ) from exc
-    problems: dict[str, list[str]] = {}
-    if int(head["ContentLength"]) != locked.avatar_upload_size_bytes:
-        problems["size_bytes"] = [
-            f"Declared {locked.avatar_upload_size_bytes} bytes, received {head['ContentLength']}."
-        ]
-    received_type = head.get("ContentType", "").split(";", 1)[0].strip().lower()
-    if received_type != locked.avatar_upload_content_type:
-        problems["content_type"] = [
-            f"Declared {locked.avatar_upload_content_type}, received {received_type or 'none'}."
-        ]
+    problems = storage.upload_mismatches(
+        found, size_bytes=locked.avatar_upload_size_bytes, content_type=locked.avatar_upload_content_type
+    )
     if problems:
-        _store_call("delete an object", s3_client().delete_object, Key=key)
+        storage.delete(key)
         raise ApplicationError(
             "The uploaded file does not match what was declared; upload it again.",
             code="upload_mismatch",
@@ -232,12 +177,10 @@ def avatar_process(*, user_id: int, upload_key: str) -> str:
         _delete_quietly(upload_key)
         return "stale"
     try:
-        head = _store_call("read an object", s3_client().head_object, Key=upload_key)
-        if int(head["ContentLength"]) > settings.AVATAR_MAX_UPLOAD_BYTES:
+        if storage.head(upload_key).size > settings.AVATAR_MAX_UPLOAD_BYTES:
             raise AvatarRejectedError("The image is too large.")
-        data = _store_call("read an object", s3_client().get_object, Key=upload_key)["Body"].read()
-        outputs = _square_jpegs(data)
-    except FileNotFoundError:
+        outputs = _square_jpegs(storage.read_bytes(upload_key))
+    except storage.ObjectMissingError:
         return _finish(user_id, upload_key, reason="The uploaded image is gone; please upload it again.")
     except AvatarRejectedError as exc:
         return _finish(user_id, upload_key, reason=exc.reason)
@@ -245,14 +188,7 @@ def avatar_process(*, user_id: int, upload_key: str) -> str:
     keys = {}
     for name, body in outputs.items():
         key = SIZE_KEY.format(user_id=user_id, upload_id=upload_id, size=settings.AVATAR_SIZES[name])
-        _store_call(
-            "upload an object",
-            s3_client().put_object,
-            Key=key,
-            Body=body,
-            ContentType="image/jpeg",
-            CacheControl="public, max-age=31536000, immutable",
-        )
+        storage.put_bytes(body, key, ContentType="image/jpeg", CacheControl="public, max-age=31536000, immutable")
         keys[name] = key
     return _finish(user_id, upload_key, keys=keys)
 
@@ -287,6 +223,6 @@ def _finish(user_id: int, upload_key: str, *, keys: dict[str, str] | None = None
 
 def _delete_quietly(key: str) -> None:
     try:
-        _store_call("delete an object", s3_client().delete_object, Key=key)
-    except (AvatarStoreError, FileNotFoundError):
+        storage.delete(key)
+    except (storage.StoreUnavailableError, storage.ObjectMissingError):
         logger.warning("could not delete avatar upload %s", key)

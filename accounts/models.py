@@ -70,9 +70,5 @@ class User(AbstractUser):
         # Used by create_user(), createsuperuser and the admin's user forms.
         return normalize_username(username)
 
-    @property
-    def is_suspended(self) -> bool:
-        return self.suspended_at is not None
-
     def __str__(self) -> str:
         return self.username

@@ -53,11 +53,6 @@ def flags_key(user_id: int) -> str:
     return VIEWER_FLAGS_KEY.format(user_id=user_id)
 
 
-def flags_key_template() -> str:
-    """The key with ``<id>`` for the user id (the feed's page script fills it in)."""
-    return VIEWER_FLAGS_KEY.format(user_id="<id>")
-
-
 def flags_ttl_seconds() -> int:
     return settings.FEED_INACTIVE_DAYS * 86400
 

@@ -172,7 +172,7 @@ def user_get_visible(*, username: str, viewer) -> User:
     """
     user = user_get_by_username(username=username)
     viewer_id = _viewer_id(viewer)
-    if user.is_suspended and not (viewer_id is not None and viewer.is_staff):
+    if user.suspended_at is not None and not (viewer_id is not None and viewer.is_staff):
         raise NotFoundError("No such user.")
     if viewer_id is not None and viewer_id != user.pk and user.pk in blocked_user_ids(viewer_id=viewer_id):
         if has_blocked(blocker_id=user.pk, blocked_id=viewer_id):

@@ -1,10 +1,11 @@
 """Moderation in the admin: report queues, reports, the audit log, and every moderator action.
 
-Every action asks for a reason and calls ``moderation.services``, so feeds, cached
-cards, quarantined media, open reports and the audit log follow. The plain model admins
-of lower apps (videos, comments, users) are registered again here as subclasses that add
-the moderation actions, filters and columns: lower apps never import this one. The
-report queues themselves live in ``moderation.admin_queues`` and are registered here.
+Every action asks for a reason and calls ``moderation.services`` (the action tables
+of ``moderation.admin_actions``), so feeds, cached cards, quarantined media, open
+reports and the audit log follow. The plain model admins of lower apps (videos,
+comments, users) are registered again here as subclasses that add the moderation
+actions, filters and columns: lower apps never import this one. The report queues
+themselves live in ``moderation.admin_queues`` and are registered here.
 """
 
 from __future__ import annotations
@@ -18,23 +19,19 @@ from django.utils.html import format_html
 from accounts.admin import UserAdmin
 from accounts.models import User
 from activity.admin import CommentAdmin
-from activity.models import Comment, CommentState
-from moderation import services
-from moderation.admin_actions import ModerateActionsMixin, perform_with, reason_action
-from moderation.admin_queues import (
-    CHANGE_COMMENT,
-    CHANGE_REPORT,
-    MODERATE_VIDEO,
-    ReportedCommentAdmin,
-    ReportedVideoAdmin,
-    open_reports,
+from activity.models import Comment
+from moderation.admin_actions import (
+    COMMENT_ACTIONS,
+    REPORT_ACTIONS,
+    USER_ACTIONS,
+    VIDEO_ACTIONS,
+    ModerateActionsMixin,
 )
+from moderation.admin_queues import ReportedCommentAdmin, ReportedVideoAdmin, open_reports
 from moderation.models import AuditEntry, Report, ReportedComment, ReportedVideo
 from tiktok.admin import ReadOnlyAdmin
 from videos.admin import VideoAdmin
-from videos.models import Moderation, Video
-
-SUSPEND_USER = "accounts.suspend_user"
+from videos.models import Video
 
 
 def _after(fields: tuple, anchor: str, *extra: str) -> tuple:
@@ -80,27 +77,7 @@ class VideoModerationAdmin(ModerateActionsMixin, VideoAdmin):
     list_filter = _after(VideoAdmin.list_filter, "moderation_final", VideoOpenReportsFilter)
     fields = _after(VideoAdmin.fields, "moderation_final", "open_reports")
     readonly_fields = fields
-    moderate_permissions = (MODERATE_VIDEO,)
-    actions = ("hide", "remove", "restore")
-
-    hide = reason_action(
-        name="hide",
-        description="Hide selected videos (pending review)",
-        perform=perform_with(services.video_moderate, "video", moderation=Moderation.HIDDEN),
-        done="{count} video(s) hidden.",
-    )
-    remove = reason_action(
-        name="remove",
-        description="Remove selected videos",
-        perform=perform_with(services.video_moderate, "video", moderation=Moderation.REMOVED),
-        done="{count} video(s) removed.",
-    )
-    restore = reason_action(
-        name="restore",
-        description="Restore selected videos (make visible)",
-        perform=perform_with(services.video_moderate, "video", moderation=Moderation.VISIBLE),
-        done="{count} video(s) restored.",
-    )
+    moderator_actions = VIDEO_ACTIONS
 
     def get_queryset(self, request):
         counted = (
@@ -123,21 +100,7 @@ admin.site.unregister(Comment)
 @admin.register(Comment)
 class CommentModerationAdmin(ModerateActionsMixin, CommentAdmin):
     list_filter = _after(CommentAdmin.list_filter, "state", CommentOpenReportsFilter)
-    moderate_permissions = (CHANGE_COMMENT,)
-    actions = ("remove_comments", "restore_comments")
-
-    remove_comments = reason_action(
-        name="remove_comments",
-        description="Remove selected comments",
-        perform=perform_with(services.comment_set_state, "comment", state=CommentState.REMOVED),
-        done="{count} comment(s) removed.",
-    )
-    restore_comments = reason_action(
-        name="restore_comments",
-        description="Restore selected comments",
-        perform=perform_with(services.comment_set_state, "comment", state=CommentState.VISIBLE),
-        done="{count} comment(s) restored.",
-    )
+    moderator_actions = COMMENT_ACTIONS
 
 
 admin.site.unregister(User)
@@ -145,21 +108,7 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserModerationAdmin(ModerateActionsMixin, UserAdmin):
-    moderate_permissions = (SUSPEND_USER,)
-    actions = ("suspend", "reinstate")
-
-    suspend = reason_action(
-        name="suspend",
-        description="Suspend selected users",
-        perform=perform_with(services.user_suspend, "user"),
-        done="{count} user(s) suspended; their videos leave feeds.",
-    )
-    reinstate = reason_action(
-        name="reinstate",
-        description="Reinstate selected users",
-        perform=perform_with(services.user_reinstate, "user"),
-        done="{count} user(s) reinstated; their videos return to feeds.",
-    )
+    moderator_actions = USER_ACTIONS
 
 
 # --- The report queues (moderation.admin_queues) ----------------------------------------
@@ -197,21 +146,7 @@ class ReportAdmin(ModerateActionsMixin, ReadOnlyAdmin):
     list_per_page = 100
     fields = ("reporter", "video", "comment", "reason", "details", "status", "created_at", "resolved_at", "resolved_by")
     readonly_fields = fields
-    moderate_permissions = (CHANGE_REPORT,)
-    actions = ("resolve_reports", "dismiss_reports")
-
-    resolve_reports = reason_action(
-        name="resolve_reports",
-        description="Resolve selected reports (target unchanged)",
-        perform=perform_with(services.report_resolve, "report"),
-        done="{count} report(s) resolved.",
-    )
-    dismiss_reports = reason_action(
-        name="dismiss_reports",
-        description="Dismiss selected reports (target unchanged)",
-        perform=perform_with(services.report_dismiss, "report"),
-        done="{count} report(s) dismissed.",
-    )
+    moderator_actions = REPORT_ACTIONS
 
 
 @admin.register(AuditEntry)

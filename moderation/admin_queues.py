@@ -41,17 +41,14 @@ from django.utils.timesince import timesince
 
 from activity.admin import shorten
 from activity.models import Comment, CommentState
-from moderation import admin_media, services
-from moderation.admin_actions import ModerateActionsMixin, ReasonForm, perform_with, reason_action
+from moderation import admin_media
+from moderation.admin_actions import COMMENT_QUEUE_ACTIONS, VIDEO_QUEUE_ACTIONS, ModerateActionsMixin, ReasonForm
 from moderation.models import Report, ReportReason, ReportStatus
 from tiktok.admin import ReadOnlyAdmin, ReadOnlyMixin
 from tiktok.exceptions import ApplicationError
 from videos.admin import VideoMediaMixin, media_url
 from videos.models import Moderation, Video
 
-MODERATE_VIDEO = "videos.moderate_video"
-CHANGE_COMMENT = "activity.change_comment"
-CHANGE_REPORT = "moderation.change_report"
 # How many visible comments either side of a reported one its page shows.
 COMMENT_CONTEXT_SIZE = 3
 
@@ -272,33 +269,7 @@ class ReportedVideoAdmin(VideoMediaMixin, ReportQueueAdmin):
     )  # fmt: skip
     readonly_fields = fields
     inlines = (OpenReportInline,)
-    moderate_permissions = (MODERATE_VIDEO, CHANGE_REPORT)
-    actions = ("hide", "remove", "keep_visible", "dismiss_reports")
-
-    hide = reason_action(
-        name="hide",
-        description="Hide selected videos and resolve their reports",
-        perform=perform_with(services.video_report_decide, "video", moderation=Moderation.HIDDEN),
-        done="{count} video(s) hidden; their reports are resolved.",
-    )
-    remove = reason_action(
-        name="remove",
-        description="Remove selected videos and resolve their reports",
-        perform=perform_with(services.video_report_decide, "video", moderation=Moderation.REMOVED),
-        done="{count} video(s) removed; their reports are resolved.",
-    )
-    keep_visible = reason_action(
-        name="keep_visible",
-        description="Keep or make selected videos visible and dismiss their reports",
-        perform=perform_with(services.video_report_decide, "video", moderation=Moderation.VISIBLE),
-        done="{count} video(s) visible; their reports are dismissed.",
-    )
-    dismiss_reports = reason_action(
-        name="dismiss_reports",
-        description="Dismiss the reports of selected videos (video unchanged)",
-        perform=perform_with(services.reports_close_for_target, "video", resolve=False),
-        done="Reports of {count} video(s) dismissed.",
-    )
+    moderator_actions = VIDEO_QUEUE_ACTIONS
 
     def queue_annotations(self) -> dict:
         pending_review = When(moderation=Moderation.HIDDEN, moderation_final=False, then=Value(1))
@@ -361,27 +332,7 @@ class ReportedCommentAdmin(ReportQueueAdmin):
     fields = ("in_context", "author_standing", "state", "reports", "waiting", "created_at")
     readonly_fields = fields
     inlines = (OpenCommentReportInline,)
-    moderate_permissions = (CHANGE_COMMENT, CHANGE_REPORT)
-    actions = ("remove_comments", "keep_comments", "dismiss_reports")
-
-    remove_comments = reason_action(
-        name="remove_comments",
-        description="Remove selected comments and resolve their reports",
-        perform=perform_with(services.comment_report_decide, "comment", state=CommentState.REMOVED),
-        done="{count} comment(s) removed; their reports are resolved.",
-    )
-    keep_comments = reason_action(
-        name="keep_comments",
-        description="Keep or restore selected comments and dismiss their reports",
-        perform=perform_with(services.comment_report_decide, "comment", state=CommentState.VISIBLE),
-        done="{count} comment(s) visible; their reports are dismissed.",
-    )
-    dismiss_reports = reason_action(
-        name="dismiss_reports",
-        description="Dismiss the reports of selected comments (comment unchanged)",
-        perform=perform_with(services.reports_close_for_target, "comment", resolve=False),
-        done="Reports of {count} comment(s) dismissed.",
-    )
+    moderator_actions = COMMENT_QUEUE_ACTIONS
 
     def queue_annotations(self) -> dict:
         siblings = Comment.objects.filter(video_id=OuterRef("video_id"), state=CommentState.VISIBLE).exclude(

@@ -10,7 +10,6 @@ out-of-range number.
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -61,14 +60,6 @@ def bounded_int(value: Any, *, low: int = 0, high: int = MAX_BIGINT) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidCursorError()
     return value
-
-
-def bounded_float(value: Any, *, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidCursorError()
-    if not low <= value <= high:
-        raise InvalidCursorError()
-    return float(value)
 
 
 def uuid_text(value: Any) -> str:

@@ -8,8 +8,8 @@ Every URL a client receives for a stored object carries its own authorisation:
   This is what nginx's ``secure_link_md5`` checks (``docker/nginx/cdn.conf``). Because the
   token sits in the path and covers the whole prefix, every relative URI inside an HLS
   playlist (``360p/index.m3u8``, ``seg0.ts``) resolves to a URL that carries it too.
-- Direct mode: a presigned GET of the key (short expiry). Playlists are served by the
-  API with every child presigned (``videos.playback``, served by ``api.endpoints.videos``).
+- Direct mode: a presigned GET of the key (short expiry, ``tiktok.storage.presigned_get``).
+  Playlists are served by the API with every child presigned (``videos.playback``, served by ``api.endpoints.videos``).
 
 Used by ``accounts`` (avatars) and ``videos`` (posters, playlists), so it lives in core.
 """
@@ -22,7 +22,9 @@ import time
 
 from django.conf import settings
 
-from tiktok.storage import s3_client
+from tiktok.storage import presigned_get
+
+__all__ = ["cdn_enabled", "cdn_token", "cdn_url", "media_url", "presigned_get", "token_expiry", "token_prefix"]
 
 # Expiries are rounded up to this step so a URL stays the same for a while (clients and
 # caches reuse it) and lives between ttl and ttl + step seconds.
@@ -54,15 +56,6 @@ def cdn_url(key: str, *, expires: int | None = None) -> str:
         expires = token_expiry(expires_in=settings.VIDEO_PLAYBACK_URL_EXPIRY_SECONDS)
     token = cdn_token(prefix=token_prefix(key), expires=expires, secret=settings.CDN_TOKEN_SECRET)
     return f"{settings.CDN_BASE_URL.rstrip('/')}/t/{token}/{expires}/{key}"
-
-
-def presigned_get(key: str, *, expires_in: int | None = None) -> str:
-    """A presigned GET of ``key`` (signing is local: no request to the store)."""
-    return s3_client().generate_presigned_url(
-        "get_object",
-        Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": key},
-        ExpiresIn=expires_in or settings.VIDEO_PLAYBACK_URL_EXPIRY_SECONDS,
-    )
 
 
 def cdn_enabled() -> bool:

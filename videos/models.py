@@ -106,10 +106,6 @@ class Video(models.Model):
     def __str__(self) -> str:
         return f"{self.id} ({self.status})"
 
-    @property
-    def is_public(self) -> bool:
-        return self.status == VideoStatus.READY and self.moderation == Moderation.VISIBLE
-
 
 class Hashtag(models.Model):
     """A normalised hashtag (``videos.hashtags``); ``video_count`` counts public videos."""

@@ -65,14 +65,6 @@ def video_get_public(*, video_id) -> Video:
     return video
 
 
-def video_get_for_owner(*, video_id, owner) -> Video:
-    """The owner's video in any state; anyone else gets ``NotFoundError`` (ids do not leak)."""
-    video = Video.objects.filter(id=parse_video_id(video_id), owner_id=owner.pk).select_related("owner").first()
-    if video is None:
-        raise NotFoundError("No such video.")
-    return video
-
-
 def playback_url(key: str) -> str | None:
     """URL of a processed object for a client: the CDN with a token, else presigned."""
     return media_urls.media_url(key)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -33,16 +33,6 @@ from videos.models import Moderation, Video, VideoStatus
 from videos.selectors import parse_video_id, video_cards_invalidate
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class UploadTicket:
-    """Where and how the client sends the original's bytes."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    expires_at: datetime
 
 
 def video_published(*, video_id) -> None:
@@ -78,39 +68,24 @@ def _clean_caption(caption: str | None) -> str:
     return caption
 
 
-def _normalise_content_type(content_type: str) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
 # --- Upload ---------------------------------------------------------------------------
 
 
-def video_create_upload(*, owner, caption: str, content_type: str, size_bytes: int) -> tuple[Video, UploadTicket]:
+def video_create_upload(*, owner, caption: str, content_type: str, size_bytes: int) -> tuple[Video, store.UploadTicket]:
     """Create a video awaiting its upload and a presigned PUT for the original."""
     caption = _clean_caption(caption)
-    content_type = _normalise_content_type(content_type)
-    allowed = [item.lower() for item in settings.VIDEO_ALLOWED_CONTENT_TYPES]
-    if content_type not in allowed:
-        raise ApplicationError(
-            f"Unsupported video type; use one of {', '.join(allowed)}.",
-            code="unsupported_content_type",
-            fields={"content_type": [f"One of {', '.join(allowed)}."]},
-        )
-    limit = settings.VIDEO_MAX_UPLOAD_BYTES
-    if size_bytes <= 0:
-        raise ApplicationError(
-            "size_bytes must be the file's size in bytes.", code="invalid_size", fields={"size_bytes": ["Above 0."]}
-        )
-    if size_bytes > limit:
-        raise ApplicationError(
-            f"The file is too large; the limit is {limit} bytes.",
-            code="upload_too_large",
-            fields={"size_bytes": [f"At most {limit}."]},
-        )
+    content_type = store.check_declared_upload(
+        content_type=content_type,
+        size_bytes=size_bytes,
+        allowed=settings.VIDEO_ALLOWED_CONTENT_TYPES,
+        limit=settings.VIDEO_MAX_UPLOAD_BYTES,
+        kind="video",
+    )
     video_id = uuid.uuid4()
     key = store.original_key(owner_id=owner.pk, video_id=video_id)
-    expires_in = settings.VIDEO_UPLOAD_URL_EXPIRY_SECONDS
-    url = store.presigned_put(key=key, content_type=content_type, size_bytes=size_bytes, expires_in=expires_in)
+    ticket = store.upload_ticket(
+        key=key, content_type=content_type, size_bytes=size_bytes, expires_in=settings.VIDEO_UPLOAD_URL_EXPIRY_SECONDS
+    )
     with transaction.atomic():
         video = Video.objects.create(
             id=video_id,
@@ -120,12 +95,9 @@ def video_create_upload(*, owner, caption: str, content_type: str, size_bytes: i
             content_type=content_type,
             size_bytes=size_bytes,
             original_key=key,
-            upload_expires_at=timezone.now() + timedelta(seconds=expires_in),
+            upload_expires_at=ticket.expires_at,
         )
         hashtags.video_hashtags_set(video=video)
-    ticket = UploadTicket(
-        method="PUT", url=url, headers={"Content-Type": content_type}, expires_at=video.upload_expires_at
-    )
     return video, ticket
 
 
@@ -156,11 +128,9 @@ def video_complete_upload(*, video_id, owner) -> Video:
         raise ConflictError(
             "The file has not arrived yet; PUT it to the upload URL first.", code="upload_missing"
         ) from exc
-    problems: dict[str, list[str]] = {}
-    if found.size != video.size_bytes or found.size > settings.VIDEO_MAX_UPLOAD_BYTES:
+    problems = store.upload_mismatches(found, size_bytes=video.size_bytes, content_type=video.content_type)
+    if found.size > settings.VIDEO_MAX_UPLOAD_BYTES:
         problems["size_bytes"] = [f"Declared {video.size_bytes} bytes, received {found.size}."]
-    if _normalise_content_type(found.content_type) != video.content_type:
-        problems["content_type"] = [f"Declared {video.content_type}, received {found.content_type or 'none'}."]
     if problems:
         store.delete(video.original_key)
         raise ApplicationError(

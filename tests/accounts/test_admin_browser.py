@@ -8,9 +8,8 @@ import pytest
 
 from moderation.roles import moderators_group_ensure
 from moderation.services import user_suspend
-from tests.conftest import wait_until
 from tests.factories import PASSWORD, UserFactory
-from tests.moderation.test_browser import browser  # noqa: F401 - the Chromium fixture
+from tests.helpers.stack import wait_until
 
 
 def log_in(driver, base_url: str, username: str, password: str) -> None:

@@ -10,8 +10,8 @@ from django.test import Client
 
 from moderation.roles import moderators_group_ensure
 from moderation.services import user_reinstate, user_suspend
-from tests.conftest import client_for
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers.api import client_for
 from tiktok.exceptions import PermissionDeniedError
 
 pytestmark = pytest.mark.django_db

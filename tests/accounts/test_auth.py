@@ -123,7 +123,7 @@ def test_login_is_throttled_with_retry_after(api_client, settings, user):
 def test_suspended_user_cannot_log_in_or_use_a_token(api_client, user):
     from django.utils import timezone
 
-    from tests.conftest import client_for
+    from tests.helpers.api import client_for
 
     client = client_for(user)
     user.suspended_at = timezone.now()

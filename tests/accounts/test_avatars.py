@@ -12,7 +12,7 @@ from django.conf import settings
 from PIL import Image
 
 from accounts.avatars import avatar_process
-from tests.videos.player import authorised
+from tests.helpers.player import authorised
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_an_avatar_is_verified_resized_stripped_and_shown_everywhere(auth_client
     profile = api_client.get(f"/api/v1/users/{user.username}").json()
     assert authorised(profile["avatar_url"])
     # The upload itself is gone; only the two sizes stay.
-    from tests.videos.conftest import bucket_keys
+    from tests.helpers.videos import bucket_keys
 
     user.refresh_from_db()
     keys = bucket_keys(f"avatars/{user.pk}/")
@@ -75,7 +75,7 @@ def test_an_avatar_is_verified_resized_stripped_and_shown_everywhere(auth_client
 
 
 def test_video_cards_carry_the_creators_avatar(auth_client, api_client, user, upload_avatar):
-    from tests.videos.test_reads import make_ready_video
+    from tests.helpers.videos import make_ready_video
 
     video = make_ready_video(user)
     assert api_client.get(f"/api/v1/videos/{video.id}").json()["creator"]["avatar_url"] is None

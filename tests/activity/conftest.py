@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
 from tests.factories import VideoFactory
+from tests.helpers.api import client_for
 
 
 @pytest.fixture
@@ -27,14 +27,3 @@ def login():
         return client_for(user)
 
     return make
-
-
-def assert_error(response, status: int, code: str | None = None) -> dict:
-    """The response is an error in the API's one shape."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
-    if code is not None:
-        assert body["error"]["code"] == code, body
-    return body["error"]

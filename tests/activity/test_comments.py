@@ -5,8 +5,8 @@ from django.conf import settings
 
 from activity.counters import counter_flush, pending_deltas
 from activity.models import Comment, CommentState
-from tests.activity.conftest import assert_error
 from tests.factories import CommentFactory, VideoFactory
+from tests.helpers.api import assert_error
 from videos.models import Moderation
 
 pytestmark = pytest.mark.django_db

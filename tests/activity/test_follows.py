@@ -6,7 +6,7 @@ import pytest
 
 from activity.counters import counter_flush, pending_deltas
 from activity.models import Follow
-from tests.activity.conftest import assert_error
+from tests.helpers.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 
 from activity.counters import counter_flush, pending_deltas
 from activity.models import Favorite, Like
-from tests.activity.conftest import assert_error
 from tests.factories import VideoFactory
+from tests.helpers.api import assert_error
 from videos.models import Moderation, VideoStatus
 
 pytestmark = pytest.mark.django_db

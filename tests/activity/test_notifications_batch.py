@@ -7,8 +7,8 @@ from celery.exceptions import Retry
 
 from activity import tasks
 from activity.models import Follow, Like, Notification, NotificationKind
-from tests.conftest import client_for
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

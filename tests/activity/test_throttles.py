@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.activity.conftest import assert_error
 from tests.factories import CommentFactory
+from tests.helpers.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

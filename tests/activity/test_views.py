@@ -8,8 +8,8 @@ from activity import services
 from activity.counters import counter_flush, pending_deltas
 from activity.models import View
 from activity.selectors import recent_views
-from tests.activity.conftest import assert_error
 from tests.factories import VideoFactory
+from tests.helpers.api import assert_error
 from videos.models import Moderation
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext
 
 from activity.counters import pending_deltas
 from activity.models import Block, Follow, Like
-from tests.conftest import client_for, replica_paused, wait_for_replica_to_catch_up
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import replica_paused, wait_for_replica_to_catch_up
 from tiktok import outbox
 from tiktok.models import OutboxMessage
 

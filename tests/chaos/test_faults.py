@@ -16,8 +16,9 @@ from django.db import connections
 from demo.clips import render_clip
 from feed import services as feed_services
 from feed import store
-from tests.conftest import REPO, WorkerProcess, client_for, stack, wait_for_replica_to_catch_up, wait_until, worker_env
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import REPO, WorkerProcess, stack, wait_for_replica_to_catch_up, wait_until, worker_env
 from videos.models import Video, VideoStatus
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
@@ -80,7 +81,7 @@ def test_primary_stopped_reads_keep_working_and_writes_get_a_clear_503():
 
 @pytest.mark.worker
 def test_worker_killed_mid_processing_leaves_the_video_retryable_not_stuck(eager_off, tmp_path):
-    from tests.videos.conftest import upload
+    from tests.helpers.videos import upload
 
     owner = UserFactory()
     client = client_for(owner)

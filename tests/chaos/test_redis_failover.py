@@ -25,8 +25,8 @@ import psycopg
 import pytest
 import requests
 
-from tests.chaos.ha import answers, free_port, ha, ha_env, login
-from tests.conftest import REPO, wait_until
+from tests.helpers.ha import answers, free_port, ha, ha_env, login
+from tests.helpers.stack import REPO, wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 

@@ -17,8 +17,9 @@ import pytest
 from django.db import connection
 
 from feed import page_store, store
-from tests.conftest import REPO, WorkerProcess, client_for, wait_for_replica_to_catch_up, wait_until
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import REPO, WorkerProcess, wait_for_replica_to_catch_up, wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from demo.clips import create_demo_video
-from tests.videos.conftest import bucket_keys
+from tests.helpers.videos import bucket_keys
 from videos.models import Video, VideoStatus
 
 pytestmark = pytest.mark.django_db

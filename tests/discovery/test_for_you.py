@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from activity.models import Like, View
 from discovery import pools, store, tasks
-from tests.conftest import client_for
-from tests.discovery.conftest import tagged_video
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.discovery import tagged_video
 from videos.models import Hashtag, Video
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +210,7 @@ def test_a_muted_or_blocked_creator_leaves_for_you_at_once(django_capture_on_com
 def test_with_a_real_worker_liked_hashtags_reach_for_you_within_a_minute(celery_worker):
     import time
 
-    from tests.conftest import wait_until
+    from tests.helpers.stack import wait_until
     from tiktok.outbox import enqueue
 
     viewer = UserFactory()

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from activity.models import Like, View
 from discovery import model, ranking, tasks, training
-from tests.conftest import client_for
-from tests.discovery.conftest import tagged_video
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.discovery import tagged_video
 
 pytestmark = pytest.mark.django_db
 

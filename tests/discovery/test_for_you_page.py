@@ -12,9 +12,9 @@ from discovery import for_you
 from discovery import store as for_you_store
 from discovery.for_you import ForYouCursor
 from feed import store
-from tests.conftest import client_for
 from tests.factories import UserFactory, VideoFactory
-from tests.feed.test_feed_hot_path import queries_during, redis_round_trips_during
+from tests.helpers.api import client_for
+from tests.helpers.feed import queries_during, redis_round_trips_during
 
 pytestmark = pytest.mark.django_db
 

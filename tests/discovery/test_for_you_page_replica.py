@@ -6,8 +6,9 @@ import pytest
 from django.db import connections
 
 from discovery import for_you
-from tests.conftest import client_for, replica_paused, wait_for_replica_to_catch_up
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import replica_paused, wait_for_replica_to_catch_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,8 +3,8 @@
 import pytest
 
 from moderation.services import user_reinstate, user_suspend, video_moderate
-from tests.conftest import client_for
-from tests.discovery.conftest import tagged_video
+from tests.helpers.api import client_for
+from tests.helpers.discovery import tagged_video
 from tests.factories import UserFactory
 from videos.models import Hashtag
 

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from activity.models import Like
-from tests.conftest import client_for
-from tests.discovery.conftest import recount, tagged_video
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.discovery import recount, tagged_video
 from tiktok.exceptions import ApplicationError
 from videos.hashtags import parse_hashtags
 from videos.models import Hashtag, Video, VideoHashtag

@@ -5,9 +5,9 @@ from django.db import connection
 from django.utils import timezone
 
 from activity.models import Follow
-from tests.conftest import client_for
-from tests.discovery.conftest import recount, tagged_video
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.discovery import recount, tagged_video
 from videos.search import VIDEO_SEARCH_SQL
 
 pytestmark = pytest.mark.django_db

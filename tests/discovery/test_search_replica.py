@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.conftest import wait_for_replica_to_catch_up
-from tests.discovery.conftest import tagged_video
 from tests.factories import UserFactory
-from tests.tiktok.test_db_router import aliases_that_read
+from tests.helpers.db import aliases_that_read
+from tests.helpers.discovery import tagged_video
+from tests.helpers.stack import wait_for_replica_to_catch_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,40 +3,17 @@ removal, stable cursors, rebuilds, the SQL continuation past the cap, seen items
 trending. Real Redis and Postgres; tasks run inline (the worker is covered in
 tests/integration)."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 from django_redis import get_redis_connection
 
 from feed import services, store
-from tests.conftest import client_for
-from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.feed import follow, publish
 from tiktok.outbox import enqueue_on_commit
-from videos.services import video_published
 
 pytestmark = pytest.mark.django_db
-
-
-def publish(run_on_commit, owner, *, minutes_ago: float = 0, **fields):
-    published_at = timezone.now() - timedelta(minutes=minutes_ago)
-
-    def create():
-        video = VideoFactory(owner=owner, published_at=published_at, **fields)
-        video_published(video_id=video.id)
-        return video
-
-    return run_on_commit(create)
-
-
-def follow(run_on_commit, follower, followee):
-    def create():
-        FollowFactory(follower=follower, followee=followee)
-        followee.followers_count += 1
-        followee.save(update_fields=["followers_count"])
-        enqueue_on_commit("feed.tasks.merge_creator_into_feed", follower.pk, followee.pk)
-
-    run_on_commit(create)
 
 
 def feed_ids(client, **params) -> list[str]:

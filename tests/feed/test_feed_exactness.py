@@ -11,15 +11,13 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from feed import pages, services, store
-from tests.conftest import client_for
 from tests.factories import FollowFactory, UserFactory, VideoFactory
-from tests.feed.test_feed_hot_path import queries_during
+from tests.helpers.api import client_for
+from tests.helpers.feed import next_two_feed_ids_cross_a_power_of_ten, precomputed_feed, queries_during, sql_feed
 from tiktok.outbox import enqueue_on_commit
-from videos.models import FEED_ID_SEQUENCE
 from videos.services import video_published
 
 pytestmark = pytest.mark.django_db
@@ -31,31 +29,6 @@ def small_caps(settings):
     settings.FEED_BIG_CREATOR_KEEP = 12
     settings.BIG_CREATOR_FOLLOWERS = 3
     settings.FEED_FOLLOW_BACKFILL = 10
-
-
-def precomputed_feed(client, *, limit: int) -> list[str]:
-    shown, cursor = [], None
-    for _ in range(200):
-        params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
-        response = client.get("/api/v1/feed", params)
-        assert response.status_code == 200, response.content
-        body = response.json()
-        assert body["source"] == "following"
-        shown += [item["id"] for item in body["items"]]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return shown
-    raise AssertionError("the feed never ended")
-
-
-def sql_feed(viewer, *, limit: int) -> list[str]:
-    shown, cursor = [], None
-    while True:
-        page = pages.pull_feed_page(viewer=viewer, cursor=cursor, limit=limit)
-        shown += [item["id"] for item in page.items]
-        cursor = page.next_cursor
-        if cursor is None:
-            return shown
 
 
 def make_world(rng: random.Random):
@@ -132,15 +105,6 @@ def test_a_big_creators_trimmed_set_hands_over_to_sql_without_skipping(small_cap
     assert len(shown) == 36
 
 
-def _next_two_feed_ids_cross_a_power_of_ten() -> None:
-    """Make the next two feed ids 10^k - 1 and 10^k: as text ("99" > "100") they sort the
-    other way round, so any place that orders members as strings breaks the test below."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT nextval('{FEED_ID_SEQUENCE}')")
-        (current,) = cursor.fetchone()
-        cursor.execute(f"SELECT setval('{FEED_ID_SEQUENCE}', %s)", [10 ** len(str(current + 1)) - 2])
-
-
 def test_videos_published_in_the_same_microsecond_page_in_feed_id_order_across_the_cut_and_floor(settings):
     settings.FEED_MAX_ITEMS = 10  # the floor falls inside the second tie
     now = timezone.now().replace(microsecond=123_456)
@@ -149,7 +113,7 @@ def test_videos_published_in_the_same_microsecond_page_in_feed_id_order_across_t
     videos = []
     for position in range(1, 15):
         if position in (7, 10):  # 7 and 8: at the cut of a limit-1 read (7 entries); 10, 11: at the floor
-            _next_two_feed_ids_cross_a_power_of_ten()
+            next_two_feed_ids_cross_a_power_of_ten()
         tied = position in (8, 11)
         published = videos[-1].published_at if tied else now - timedelta(minutes=position)
         videos.append(VideoFactory(owner=creator, published_at=published))

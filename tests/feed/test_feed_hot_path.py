@@ -3,31 +3,19 @@ and the viewer's flags; the response is spliced from those bytes, with no SQL. F
 exact through likes, follows, a lost flags hash and a rebuild racing a write; a takedown
 still vanishes at once."""
 
-from contextlib import ExitStack
-
 import pytest
-from django.db import connections
-from django.test.utils import CaptureQueriesContext
 from django_redis import get_redis_connection
 
 from activity import flags
 from activity import services as activity_services
 from feed import pages, store
-from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.feed.test_feed import follow, publish
+from tests.helpers.api import client_for
+from tests.helpers.feed import follow, publish, queries_during, redis_round_trips_during
 from videos.models import Moderation
 from videos.services import video_set_moderation
 
 pytestmark = pytest.mark.django_db
-
-
-def queries_during(action) -> tuple[object, int]:
-    """Run ``action``; return its result and the number of SQL queries on every database."""
-    with ExitStack() as stack:
-        contexts = [stack.enter_context(CaptureQueriesContext(connection)) for connection in connections.all()]
-        result = action()
-    return result, sum(len(context.captured_queries) for context in contexts)
 
 
 def feed_items(client) -> list[dict]:
@@ -125,24 +113,6 @@ def test_a_takedown_vanishes_from_a_warm_page_at_once(run_on_commit):
     run_on_commit(lambda: video_set_moderation(video_id=taken_down.id, moderation=Moderation.REMOVED, final=True))
 
     assert [item["id"] for item in feed_items(client)] == [str(kept.id)]
-
-
-def redis_round_trips_during(action, monkeypatch) -> dict[int, int]:
-    """Run ``action``; return the commands sent (pipelines and script calls count once) per
-    Redis server port, as this process's client sends them."""
-    from redis.connection import Connection
-
-    sent: dict[int, int] = {}
-    original = Connection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent[self.port] = sent.get(self.port, 0) + 1
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)
-    action()
-    monkeypatch.undo()
-    return sent
 
 
 def test_a_warm_authenticated_page_costs_two_redis_round_trips(run_on_commit, monkeypatch):

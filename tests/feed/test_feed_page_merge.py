@@ -10,10 +10,9 @@ import pytest
 from django.utils import timezone
 
 from feed import pages, services, store
-from tests.conftest import client_for
 from tests.factories import FollowFactory, UserFactory, VideoFactory
-from tests.feed.test_feed_exactness import _next_two_feed_ids_cross_a_power_of_ten, precomputed_feed, sql_feed
-from tests.feed.test_feed_hot_path import queries_during
+from tests.helpers.api import client_for
+from tests.helpers.feed import next_two_feed_ids_cross_a_power_of_ten, precomputed_feed, queries_during, sql_feed
 
 pytestmark = pytest.mark.django_db
 
@@ -76,7 +75,7 @@ def test_a_tie_inside_one_big_creators_set_is_walked_by_feed_id_as_numbers(small
     FollowFactory(follower=viewer, followee=creator)
     for index in range(1, 9):
         if index == 4:
-            _next_two_feed_ids_cross_a_power_of_ten()
+            next_two_feed_ids_cross_a_power_of_ten()
         published = now - timedelta(minutes=4) if index in (4, 5) else now - timedelta(minutes=index)
         VideoFactory(owner=creator, published_at=published)
     services.feed_rebuild(user_id=viewer.pk)

@@ -4,7 +4,7 @@ import pytest
 
 from activity.models import View
 from activity.services import block_create
-from tests.conftest import client_for
+from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db

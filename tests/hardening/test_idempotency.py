@@ -7,7 +7,7 @@ import pytest
 from django.db import connections
 
 from activity.models import Comment
-from tests.conftest import client_for
+from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
 from tiktok.idempotency import records_delete_expired
 from tiktok.models import IdempotencyRecord

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import client_for
+from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from moderation.services import user_suspend
-from tests.conftest import client_for
+from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db

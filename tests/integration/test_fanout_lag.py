@@ -12,8 +12,9 @@ from django.db import connections
 from django.utils import timezone
 
 from feed import page_store, services, store
-from tests.conftest import WorkerProcess, client_for, replica_paused, wait_for_replica_to_catch_up, wait_until
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import WorkerProcess, replica_paused, wait_for_replica_to_catch_up, wait_until
 from tiktok import db_router
 from tiktok.outbox import enqueue_on_commit
 from videos.services import video_published
@@ -31,7 +32,7 @@ def replica(sql: str, params: list | None = None):
 def lag_tolerant_worker(transactional_db, tmp_path, settings):
     """A real worker that keeps reading a lagging replica (no lag bound to hide behind),
     with fan-out batches of two followers, so one publish makes several batch tasks."""
-    from tests.conftest import REPO
+    from tests.helpers.stack import REPO
     from tiktok.celery import app
 
     app.conf.task_always_eager = False

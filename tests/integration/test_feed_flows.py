@@ -8,8 +8,9 @@ from django.db import connection
 from django_redis import get_redis_connection
 
 from feed import services, store
-from tests.conftest import client_for, stack, wait_for_replica_to_catch_up, wait_until
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import stack, wait_for_replica_to_catch_up, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,9 @@ users become one item, a redelivered task changes nothing, an unlike withdraws."
 import pytest
 
 from activity.models import Notification, NotificationActor
-from tests.conftest import client_for, wait_until
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import wait_until
 from tiktok.outbox import enqueue
 
 

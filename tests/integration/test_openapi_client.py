@@ -18,8 +18,8 @@ from django.test import Client
 
 from activity import services as activity_services
 from feed import services as feed_services
-from tests.conftest import client_for
 from tests.factories import CommentFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
 from videos.services import video_published
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -5,8 +5,9 @@ import pytest
 from django.conf import settings
 from django_redis import get_redis_connection
 
-from tests.conftest import client_for, stack
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import stack
 from tiktok import outbox
 from tiktok.models import OutboxMessage
 

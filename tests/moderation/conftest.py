@@ -7,7 +7,7 @@ from django.test import Client
 
 from moderation.roles import moderators_group_ensure
 from tests.factories import UserFactory
-from tests.videos.conftest import clips, complete  # noqa: F401 - fixtures shared with the videos tests
+from tests.helpers.moderation import admin_client_for
 
 
 @pytest.fixture
@@ -28,12 +28,6 @@ def superuser(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
-def admin_client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def moderator_client(moderator) -> Client:
     return admin_client_for(moderator)
@@ -48,16 +42,3 @@ def superuser_client(superuser) -> Client:
 def run_on_commit(django_capture_on_commit_callbacks):
     """``with run_on_commit(): ...`` runs what commits would run (tasks run eagerly)."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def run_action(client: Client, changelist: str, action: str, ids: list, reason: str | None):
-    """Run an admin action the way a browser does: choose it, then confirm with a reason."""
-    first = client.post(changelist, {"action": action, "_selected_action": [str(pk) for pk in ids], "index": 0})
-    if reason is None:
-        return first
-    assert first.status_code == 200, first.content[:500]
-    assert b'name="reason"' in first.content
-    return client.post(
-        changelist,
-        {"action": action, "_selected_action": [str(pk) for pk in ids], "confirm_reason": "yes", "reason": reason},
-    )

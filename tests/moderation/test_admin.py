@@ -10,7 +10,7 @@ from accounts.models import User
 from activity.models import Comment, CommentState, Favorite, Follow, Like, View
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
 from tests.factories import CommentFactory, FollowFactory, UserFactory, VideoFactory
-from tests.moderation.conftest import run_action
+from tests.helpers.moderation import run_action
 from tiktok.models import OutboxMessage
 from videos.models import Moderation, Video
 
@@ -144,7 +144,7 @@ def test_audit_log_is_visible_filterable_and_read_only(moderator, moderator_clie
 
 
 def test_a_staff_user_outside_the_group_sees_no_moderation_actions(db):
-    from tests.moderation.conftest import admin_client_for
+    from tests.helpers.moderation import admin_client_for
 
     client = admin_client_for(UserFactory(is_staff=True))
     assert client.get(QUEUE).status_code == 403

@@ -10,7 +10,6 @@ The queue's screenshot is kept in test-artifacts/report-queue.png.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,43 +17,13 @@ import pytest
 
 from moderation.models import AuditEntry, Report, ReportStatus
 from moderation.roles import moderators_group_ensure
-from tests.conftest import REPO, client_for, wait_for_replica_to_catch_up, wait_until
 from tests.factories import PASSWORD, FollowFactory, UserFactory, VideoFactory
-from tests.videos.conftest import upload
+from tests.helpers.api import client_for
+from tests.helpers.stack import REPO, wait_for_replica_to_catch_up, wait_until
+from tests.helpers.videos import upload
 from videos.models import Moderation, Video, VideoStatus
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = REPO / "test-artifacts" / "report-queue.png"
-
-
-@pytest.fixture
-def browser(tmp_path):
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        pytest.fail(
-            f"{', '.join(missing)} missing: install the Debian packages chromium and chromium-driver"
-            " (bin/stack install does it) to run the browser test.",
-            pytrace=False,
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync",
-        "--window-size=1440,1000", f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.implicitly_wait(5)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
 
 
 def upload_poster(video, tmp_path: Path, pattern: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from moderation.services import user_reinstate, user_suspend, video_moderate
-from tests.videos.conftest import bucket_keys, upload
+from tests.helpers.videos import bucket_keys, upload
 from videos import processing, store
 from videos.housekeeping import video_quarantine_sync
 from videos.models import Moderation, Video

@@ -11,7 +11,7 @@ from activity.models import CommentState
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
 from moderation.services import video_moderate
 from tests.factories import CommentFactory, UserFactory, VideoFactory
-from tests.videos.conftest import upload
+from tests.helpers.videos import upload
 from videos.models import Moderation, Video
 from videos.selectors import hls_url
 
@@ -93,7 +93,7 @@ def test_an_item_decided_by_a_colleague_meanwhile_is_skipped_not_decided_twice(m
 
 
 def test_a_staff_user_outside_the_moderators_group_cannot_decide(db):
-    from tests.moderation.conftest import admin_client_for
+    from tests.helpers.moderation import admin_client_for
 
     video = VideoFactory()
     reported(video, 1)
@@ -146,6 +146,6 @@ def test_a_quarantined_video_plays_for_moderators_through_signed_review_playlist
 
     assert moderator_client.get(f"{QUEUE}{video.pk}/review/..%2F..%2Fsecret.m3u8").status_code == 404
     assert moderator_client.get(f"{QUEUE}{video.pk}/review/poster.jpg").status_code == 404
-    from tests.moderation.conftest import admin_client_for
+    from tests.helpers.moderation import admin_client_for
 
     assert admin_client_for(UserFactory(is_staff=True)).get(master_url).status_code == 403

@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from moderation import services, weights
 from moderation.models import Report, ReportStatus
-from tests.activity.conftest import assert_error
-from tests.conftest import client_for
 from tests.factories import CommentFactory, FollowFactory, VideoFactory
+from tests.helpers.api import assert_error, client_for
 from videos.models import Moderation, Video
 
 pytestmark = pytest.mark.django_db

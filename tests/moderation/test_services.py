@@ -6,8 +6,8 @@ from activity.counters import pending_deltas
 from activity.models import CommentState
 from moderation import roles, services
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
-from tests.conftest import client_for
 from tests.factories import CommentFactory, FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
 from tiktok.exceptions import ApplicationError, PermissionDeniedError
 from tiktok.models import OutboxMessage
 from videos.models import Moderation, Video

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from tests.conftest import REPO
-from tests.ops.test_docker_files import APP_SERVICES, COMPOSE, DOCKER, ENV_EXAMPLE, interpolate, read_env_file
+from tests.helpers.compose import APP_SERVICES, COMPOSE, DOCKER, ENV_EXAMPLE, interpolate, read_env_file
+from tests.helpers.stack import REPO
 
 COMPOSE_HA = DOCKER / "compose.ha.yaml"
 STACK_HA = REPO / "bin" / "stack-ha"

@@ -11,8 +11,9 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, client_for, wait_until
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import REPO, wait_until
 from tiktok.logging import JsonFormatter, RequestIdFilter, request_id_var
 
 

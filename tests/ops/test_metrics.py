@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from feed import pages as feed_pages
-from tests.conftest import REPO
+from tests.helpers.stack import REPO
 from tiktok import metrics
 from tiktok.celery import app
 

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from activity.services import block_create
-from tests.conftest import client_for
 from tests.factories import CommentFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

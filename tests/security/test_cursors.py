@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 import pytest
 from django.core import signing
 
-from tests.activity.conftest import assert_error
 from tests.factories import CommentFactory, FollowFactory, VideoFactory
+from tests.helpers.api import assert_error
 from tiktok import cursors
 from videos.hashtags import video_hashtags_set
 

@@ -29,8 +29,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 
 @pytest.fixture
 def bearer(transactional_db):
-    from tests.conftest import client_for
     from tests.factories import FollowFactory, UserFactory, VideoFactory
+    from tests.helpers.api import client_for
 
     user = UserFactory(username="fuzzer")
     other = UserFactory(username="fuzzed")

@@ -4,8 +4,8 @@
 import pytest
 from django.test import override_settings
 
-from tests.activity.conftest import assert_error
 from tests.factories import VideoFactory
+from tests.helpers.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

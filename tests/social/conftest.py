@@ -3,7 +3,7 @@
 import pytest
 
 from activity.services import follow_create
-from tests.feed.test_feed import publish
+from tests.helpers.feed import publish
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from activity import relations
 from activity.models import Block, Follow, Mute
 from feed import services as feed_services
 from feed import store
-from tests.activity.conftest import assert_error
-from tests.conftest import client_for
 from tests.factories import CommentFactory, UserFactory
+from tests.helpers.api import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
 

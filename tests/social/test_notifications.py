@@ -12,9 +12,8 @@ from accounts.models import User
 from activity import notifications
 from activity.models import Notification, NotificationActor
 from activity.services import comment_create, comment_delete, like_create, like_delete
-from tests.activity.conftest import assert_error
-from tests.conftest import client_for
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import assert_error, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,38 +10,13 @@ import pytest
 from django.db import connections, transaction
 
 from accounts.models import User
-from tests.conftest import client_for, replica_paused, stack, wait_for_replica_to_catch_up, wait_until
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
+from tests.helpers.db import aliases_that_read
+from tests.helpers.stack import replica_paused, stack, wait_for_replica_to_catch_up, wait_until
 from tiktok import db_router
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def aliases_that_read(table: str, action) -> set[str]:
-    """Run ``action`` and return the database aliases whose queries read ``table``.
-
-    (Like CaptureQueriesContext, but without connecting to every alias first: one test
-    has a replica that is down.)
-    """
-    logs = {}
-    for alias in connections:
-        connection = connections[alias]
-        connection.force_debug_cursor = True
-        connection.queries_log.clear()
-        logs[alias] = connection
-    try:
-        action()
-    finally:
-        for connection in logs.values():
-            connection.force_debug_cursor = False
-    return {
-        alias for alias, connection in logs.items() if any(_is_read_of(table, q["sql"]) for q in connection.queries_log)
-    }
-
-
-def _is_read_of(table: str, sql: str) -> bool:
-    # Token lookups missing the cache read the primary (see accounts.tokens): not counted.
-    return sql.lstrip().upper().startswith("SELECT") and table in sql and "knox_authtoken" not in sql
 
 
 def in_recovery(alias: str) -> bool:

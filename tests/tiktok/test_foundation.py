@@ -8,7 +8,7 @@ import time
 import pytest
 from django.conf import settings
 
-from tests.conftest import REPO, wait_until
+from tests.helpers.stack import REPO, wait_until
 
 pytestmark = pytest.mark.django_db
 

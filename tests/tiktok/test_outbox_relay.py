@@ -16,8 +16,9 @@ from django.db import connections, transaction
 from activity.models import Notification, NotificationKind
 from feed import services as feed_services
 from feed import store
-from tests.conftest import client_for, wait_until
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import wait_until
 from tiktok import outbox
 from tiktok.models import OutboxMessage
 

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 import pytest
 from django.db import connections
 
-from tests.conftest import client_for, wait_for_replica_to_catch_up
 from tests.factories import FollowFactory, UserFactory, VideoFactory
+from tests.helpers.api import client_for
+from tests.helpers.stack import wait_for_replica_to_catch_up
 from tiktok import db_router, read_your_writes
 from tiktok.keys import WRITE_POSITION_KEY
 

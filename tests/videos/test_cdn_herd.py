@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from tests.conftest import REPO
+from tests.helpers.stack import REPO
 from tiktok import media_urls
 from tiktok.storage import s3_client
 

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from tests.videos.conftest import bucket_keys, upload, video_keys
+from tests.helpers.videos import bucket_keys, upload, video_keys
 from videos.models import Video, VideoStatus
 
 pytestmark = pytest.mark.django_db

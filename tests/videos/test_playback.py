@@ -14,9 +14,9 @@ import pytest
 import requests
 from django.conf import settings
 
-from tests.conftest import wait_for_replica_to_catch_up
-from tests.videos.conftest import upload
-from tests.videos.player import authorised, play, presigned, valid_cdn_url
+from tests.helpers.player import authorised, play, presigned, valid_cdn_url
+from tests.helpers.stack import wait_for_replica_to_catch_up
+from tests.helpers.videos import upload
 from tiktok import media_urls
 from videos.models import Moderation, Video
 from videos.services import video_set_moderation

@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from tests.videos.conftest import bucket_keys, upload, video_keys
+from tests.helpers.videos import bucket_keys, upload, video_keys
 from tiktok.storage import s3_client
 from videos import processing, services, tasks
 from videos.models import Moderation, Video, VideoStatus
@@ -227,8 +227,8 @@ def test_moderation_withdraws_and_republishes(auth_client, clips, complete, djan
     with mock.patch("videos.services.video_withdrawn") as withdrawn:
         services.video_set_moderation(video_id=video.id, moderation=Moderation.HIDDEN, final=False)
     withdrawn.assert_called_once_with(video_id=video.id, owner_id=video.owner_id)
-    from tests.conftest import client_for
     from tests.factories import UserFactory
+    from tests.helpers.api import client_for
 
     assert client_for(UserFactory()).get(f"/api/v1/videos/{video_id}").status_code == 404
     with mock.patch("videos.services.video_published") as published:

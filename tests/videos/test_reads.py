@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import client_for
 from tests.factories import UserFactory
-from tests.videos.conftest import upload
+from tests.helpers.api import client_for
+from tests.helpers.videos import make_ready_video, upload
 from tiktok.media_urls import cdn_token
 from videos.models import Moderation, Video, VideoStatus
 from videos.selectors import VIDEO_CARD_KEY, video_cards, video_cards_invalidate
@@ -21,28 +21,6 @@ CARD_KEYS = {
     "id", "status", "moderation", "caption", "creator", "hls_url", "poster_url", "duration", "width", "height",
     "published_at", "counts", "viewer",
 }  # fmt: skip
-
-
-def make_ready_video(owner, *, caption="ready", published_at=None, **fields) -> Video:
-    """A processed video without running ffmpeg (for read tests)."""
-    video_id = uuid.uuid4()
-    fields.setdefault("status", VideoStatus.READY)
-    return Video.objects.create(
-        id=video_id,
-        owner=owner,
-        caption=caption,
-        content_type="video/mp4",
-        size_bytes=1000,
-        upload_expires_at=timezone.now(),
-        original_key=f"originals/{owner.pk}/{video_id}",
-        poster_key=f"processed/{video_id}/poster.jpg",
-        hls_master_key=f"processed/{video_id}/master-360p.m3u8",
-        duration=3.0,
-        width=640,
-        height=360,
-        published_at=published_at or timezone.now(),
-        **fields,
-    )
 
 
 def test_anyone_reads_a_public_video_card(api_client, user):

@@ -8,8 +8,8 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from tests.conftest import client_for
-from tests.videos.conftest import bucket_keys, put_file, start_upload, upload
+from tests.helpers.api import client_for
+from tests.helpers.videos import bucket_keys, put_file, start_upload, upload
 from videos.models import Video, VideoStatus
 
 pytestmark = pytest.mark.django_db

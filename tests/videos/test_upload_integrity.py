@@ -9,7 +9,7 @@ from unittest import mock
 
 import pytest
 
-from tests.videos.conftest import bucket_keys, put_file, start_upload
+from tests.helpers.videos import bucket_keys, put_file, start_upload
 from tiktok.storage import s3_client
 from videos import processing, tasks
 from videos.models import Video, VideoStatus

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import wait_until
-from tests.videos.conftest import bucket_keys, upload
+from tests.helpers.stack import wait_until
+from tests.helpers.videos import bucket_keys, upload
 from tiktok import db_router
 from videos.models import Video, VideoStatus
 

@@ -10,7 +10,7 @@ import subprocess
 
 import requests
 
-from tests.conftest import REPO
+from tests.helpers.stack import REPO
 
 STACK_HA = REPO / "bin" / "stack-ha"
 

@@ -1,18 +1,18 @@
-"""Fixtures for the videos tests: real clips rendered once per session, upload helpers."""
+"""Videos for tests: rendered clips, uploads through the API, objects in the bucket."""
 
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import requests
 from django.conf import settings
+from django.utils import timezone
 
-from demo.clips import render_clip
+from videos.models import Video, VideoStatus
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Clips:
     fast: Path  # 64x64 at 240 fps, 1 s: above the frame-rate limit
 
 
-def _render_lowres(destination: Path, *, seconds: float, rate: int) -> Path:
+def render_lowres(destination: Path, *, seconds: float, rate: int) -> Path:
     subprocess.run(
         [
             "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size=64x64:rate={rate}",
@@ -76,25 +76,6 @@ def mp4_claiming_duration(source: Path, destination: Path, *, seconds: float) ->
     return destination
 
 
-@pytest.fixture(scope="session")
-def clips(tmp_path_factory) -> Clips:
-    directory = tmp_path_factory.mktemp("clips")
-    small = render_clip(directory / "small.mp4", seconds=2, pattern="testsrc2", size="320x240")
-    hd = render_clip(directory / "hd.mp4", seconds=2, pattern="smptebars", size="1280x720")
-    medium = render_clip(directory / "medium.mp4", seconds=2, pattern="testsrc", size="640x360", audio=False)
-    long = _render_lowres(directory / "long.mp4", seconds=61, rate=5)
-    noise = directory / "noise.mp4"
-    noise.write_bytes(os.urandom(64 * 1024))
-    truncated = directory / "truncated.mp4"
-    # Without its moov atom (faststart puts it first, so keep the header and cut the rest).
-    truncated.write_bytes(b"\x00\x00\x00\x18ftypmp42" + medium.read_bytes()[4096:8192])
-    liar = mp4_claiming_duration(
-        _render_lowres(directory / "long75.mp4", seconds=75, rate=5), directory / "liar.mp4", seconds=5
-    )
-    fast = _render_lowres(directory / "fast.mp4", seconds=1, rate=240)
-    return Clips(small=small, hd=hd, medium=medium, long=long, noise=noise, truncated=truncated, liar=liar, fast=fast)
-
-
 def start_upload(client, path: Path | None = None, *, content_type="video/mp4", size_bytes=None, caption="hello"):
     """POST /videos for a file (or just a declared size); returns the response."""
     size = size_bytes if size_bytes is not None else path.stat().st_size
@@ -135,12 +116,23 @@ def video_keys(video) -> list[str]:
     return bucket_keys(video.original_key) + bucket_keys(f"processed/{video.id}/")
 
 
-@pytest.fixture
-def complete(django_capture_on_commit_callbacks):
-    """POST .../complete and run what it enqueues (eager Celery) as if it had committed."""
-
-    def run(client, video_id: str):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(f"/api/v1/videos/{video_id}/complete")
-
-    return run
+def make_ready_video(owner, *, caption="ready", published_at=None, **fields) -> Video:
+    """A processed video without running ffmpeg (for read tests)."""
+    video_id = uuid.uuid4()
+    fields.setdefault("status", VideoStatus.READY)
+    return Video.objects.create(
+        id=video_id,
+        owner=owner,
+        caption=caption,
+        content_type="video/mp4",
+        size_bytes=1000,
+        upload_expires_at=timezone.now(),
+        original_key=f"originals/{owner.pk}/{video_id}",
+        poster_key=f"processed/{video_id}/poster.jpg",
+        hls_master_key=f"processed/{video_id}/master-360p.m3u8",
+        duration=3.0,
+        width=640,
+        height=360,
+        published_at=published_at or timezone.now(),
+        **fields,
+    )
