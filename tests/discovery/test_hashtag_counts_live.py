@@ -3,9 +3,9 @@
 import pytest
 
 from moderation.services import user_reinstate, user_suspend, video_moderate
+from tests.factories import UserFactory
 from tests.helpers.api import client_for
 from tests.helpers.discovery import tagged_video
-from tests.factories import UserFactory
 from videos.models import Hashtag
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ import pytest
 
 from activity.models import View
 from activity.services import block_create
-from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connections
 
 from activity.models import Comment
-from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
 from tiktok.idempotency import records_delete_expired
 from tiktok.models import IdempotencyRecord
 

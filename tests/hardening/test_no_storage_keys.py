@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 
 from moderation.services import user_suspend
-from tests.helpers.api import client_for
 from tests.factories import UserFactory, VideoFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 
