@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings
 
 from tests.conftest import REPO, wait_until
 from tiktok.storage import s3_client
@@ -108,7 +107,7 @@ def sign_up(driver, base: str, username: str) -> None:
     by_css(driver, "#f-password").send_keys(PASSWORD)
     by_css(driver, "form.auth button[type=submit]").click()
     wait_until(lambda: driver.current_url.endswith("#/following"), timeout=15, message=f"{username} signed in")
-    assert by_css(driver, "#logout").is_displayed()
+    wait_until(lambda: by_css(driver, "#logout").is_displayed(), timeout=10, message="the signed-in header")
 
 
 def go(driver, base: str, fragment: str) -> None:
@@ -201,7 +200,6 @@ def test_two_people_upload_follow_watch_like_comment_and_get_notified(
     first = playback(leo, video_id)[1]
     wait_until(lambda: playback(leo, video_id)[1] > first, timeout=15, interval=0.2, message="currentTime to advance")
     assert not playback(leo, video_id)[2]  # playing, not paused
-    shoot(leo, "feed.png")
 
     # Like from the card.
     like = card.find_element("css selector", "button.action.like")
@@ -225,15 +223,23 @@ def test_two_people_upload_follow_watch_like_comment_and_get_notified(
     by_css(leo, "#comment-text").send_keys(Keys.ESCAPE)
     wait_until(lambda: sheet.get_attribute("open") is None, timeout=5, message="the sheet to close")
     assert card.find_element("css selector", "button.action.comments .count").text == "1"
+    shoot(leo, "feed.png")
 
-    # Maya sees the unread badge, then the like and the comment in her inbox.
+    # Maya sees the unread badge (the worker writes the notifications after commit; the
+    # page asks for the count when it loads), then the like and the comment in her inbox.
+    def badge_count() -> int:
+        badge = by_css(maya, "#unread")
+        return int(badge.text) if badge.is_displayed() else 0
+
     def unread_badge():
         maya.refresh()
-        badge = by_css(maya, "#unread")
-        return badge.is_displayed() and int(badge.text) >= 2
+        try:
+            return wait_until(lambda: badge_count() >= 2, timeout=10, interval=0.2, message="the count")
+        except AssertionError:
+            return False
 
     go(maya, base, "#/for-you")
-    wait_until(unread_badge, timeout=60, interval=1, message="Maya's unread badge")
+    wait_until(unread_badge, timeout=90, interval=0.5, message="Maya's unread badge")
     by_css(maya, "a[data-nav=inbox]").click()
     wait_until(lambda: all_css(maya, "li.notification"), timeout=10, message="notifications")
     kinds = {item.get_attribute("data-kind"): item.text for item in all_css(maya, "li.notification")}
@@ -243,7 +249,7 @@ def test_two_people_upload_follow_watch_like_comment_and_get_notified(
 
     # A reload keeps Maya signed in; logging out revokes the token and forgets it.
     maya.refresh()
-    assert by_css(maya, "#logout").is_displayed()
+    wait_until(lambda: by_css(maya, "#logout").is_displayed(), timeout=10, message="the signed-in header")
     token = maya.execute_script("return localStorage.getItem('tiktok.token')")
     assert requests.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).ok
     by_css(maya, "#logout").click()
@@ -251,7 +257,7 @@ def test_two_people_upload_follow_watch_like_comment_and_get_notified(
     assert (
         requests.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 401
     )
-    assert by_css(maya, "a[href='#/login']").is_displayed()
+    wait_until(lambda: by_css(maya, "a.button[href='#/login']").is_displayed(), timeout=10, message="Log in")
 
     # No script errors and no Content-Security-Policy violations in either session.
     assert severe_console_messages(maya) == [] and severe_console_messages(leo) == []
