@@ -150,8 +150,16 @@ def test_two_people_upload_follow_watch_like_comment_and_get_notified(
     sign_up(maya, base, "maya")
     sign_up(leo, base, "leo")
 
-    # Leo finds Maya's profile and follows her.
-    go(leo, base, "#/u/maya")
+    # Leo finds Maya with the search and follows her from her profile.
+    def found():
+        go(leo, base, "#/search?q=maya&type=users")
+        leo.refresh()
+        return wait_until(lambda: all_css(leo, ".results p, .results li"), timeout=10, message="results") and [
+            link for link in all_css(leo, ".results li a") if "@maya" in link.text
+        ]
+
+    wait_until(found, timeout=30, interval=0.5, message="Maya in the search results")[0].click()
+    wait_until(lambda: leo.current_url.endswith("#/u/maya"), timeout=10, message="Maya's profile")
     follow = by_css(leo, ".profile-actions button.primary")
     assert follow.text == "Follow"
     follow.click()
@@ -246,6 +254,21 @@ def test_two_people_upload_follow_watch_like_comment_and_get_notified(
     assert "@leo liked your video" in kinds["like"]
     assert "@leo commented" in kinds["comment"] and "Those colours are unreal" in kinds["comment"]
     wait_until(lambda: not by_css(maya, "#unread").is_displayed(), timeout=10, message="the badge to clear")
+
+    # Leo opens the hashtag from the caption, then mutes Maya from her profile.
+    go(leo, base, f"#/video/{video_id}")
+    by_css(leo, f"article.card[data-video-id='{video_id}'] .caption a").click()
+    wait_until(lambda: all_css(leo, f".grid a[href='#/video/{video_id}']"), timeout=30, message="the #sunset page")
+    assert by_css(leo, "main h1").text == "#sunset"
+    go(leo, base, "#/u/maya")
+    mute = wait_until(
+        lambda: [button for button in all_css(leo, ".profile-actions button") if button.text == "Mute"],
+        timeout=10,
+        message="the Mute button",
+    )[0]
+    mute.click()
+    wait_until(lambda: mute.get_attribute("aria-pressed") == "true", timeout=10, message="mute")
+    assert mute.text == "Muted"
 
     # A reload keeps Maya signed in; logging out revokes the token and forgets it.
     maya.refresh()
