@@ -65,12 +65,13 @@ export async function signUp(username, password, email) {
 }
 
 export async function signOut() {
-  try {
-    if (session.token) await api("/auth/logout", { method: "POST" });
-  } finally {
-    session.token = null;
-    session.me = null;
-  }
+  // Forget the token first, so no request started from here on carries a revoked one.
+  const token = session.token;
+  session.token = null;
+  session.me = null;
+  if (!token) return;
+  const response = await fetch(`${BASE}/auth/logout`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+  if (!response.ok && response.status !== 401) throw new ApiError(response.status, await response.json().catch(() => null));
 }
 
 export async function loadMe() {

@@ -173,6 +173,7 @@ function commentItem(comment, onDelete) {
       "div",
       {},
       h("a", { class: "author", href: `#/u/${enc(comment.author.username)}` }, `@${comment.author.username}`),
+      " ",
       h("time", { datetime: comment.created_at }, ago(comment.created_at)),
     ),
     h("p", {}, richText(comment.text)),

@@ -213,7 +213,7 @@ function notificationItem(item) {
   return h(
     "li",
     { class: `notification ${item.read ? "" : "unread"}`, dataset: { kind: item.kind } },
-    h("a", { href: target }, h("span", { class: "who" }, who), ` ${KIND_TEXT[item.kind] || item.kind}`, item.comment ? h("q", {}, item.comment.text) : null, h("time", { datetime: item.created_at }, ago(item.created_at))),
+    h("a", { href: target }, h("span", { class: "who" }, who), ` ${KIND_TEXT[item.kind] || item.kind}`, item.comment ? h("q", {}, item.comment.text) : null, " ", h("time", { datetime: item.created_at }, ago(item.created_at))),
     item.video?.poster_url ? h("img", { src: item.video.poster_url, alt: "" }) : null,
   );
 }
