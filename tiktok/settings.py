@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "feed",
     "discovery",
     "moderation",
+    "web",  # the reference web client at /
+    "corsheaders",
 ]
 if not PRODUCTION:
     # Development tooling (`manage.py seed_demo`, run by `make run` and `make demo`): its
@@ -98,6 +100,8 @@ MIDDLEWARE = [
     # itself: `make run`, tests and production without a proxy. Right after
     # SecurityMiddleware, so HTTPS redirects and headers still apply to them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cross-origin API calls from the web client's origins only (WEB_CLIENT_ORIGINS).
+    "corsheaders.middleware.CorsMiddleware",
     # Django's session, session-user and message middleware, skipped for cookie-less API
     # requests (Bearer tokens): the admin and cookie-carrying requests keep all three.
     "tiktok.middleware.SessionMiddleware",
@@ -350,6 +354,23 @@ CDN_PURGE_URL = env.str("CDN_PURGE_URL", default="")
 CDN_PURGE_TIMEOUT_SECONDS = env.float("CDN_PURGE_TIMEOUT_SECONDS", default=3.0)
 # Where clients reach this API (direct mode: hls_url points at its playlist endpoint).
 API_PUBLIC_BASE_URL = env.str("API_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Web client (CORS) ------------------------------------------------------------------
+# The origins the reference web client is served from when it is not this process (`/`
+# here is same-origin and needs none). The API answers cross-origin requests from exactly
+# these; bin/stack gives the bucket the same list for the client's presigned PUTs.
+WEB_CLIENT_ORIGINS = env.list(
+    "WEB_CLIENT_ORIGINS",
+    cast=str.strip,
+    default=[]
+    if PRODUCTION
+    else [f"http://{host}:{env.int('PORT', default=8000)}" for host in ("127.0.0.1", "localhost")],
+)
+CORS_ALLOWED_ORIGINS = WEB_CLIENT_ORIGINS
+CORS_URLS_REGEX = r"^/api/v1/"
+CORS_ALLOW_CREDENTIALS = False  # bearer tokens in a header, never cookies
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key"]
+CORS_PREFLIGHT_MAX_AGE = 600
 
 # --- API ------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ urlpatterns = [
     # Last: anything else under /api/ is the JSON 404 (with DEBUG on too, where Django
     # would otherwise answer with its HTML page).
     re_path(r"^api/", csrf_exempt(json_not_found), name="api-not-found"),
+    # The reference web client (one page; its modules call the API above).
+    path("", include("web.urls")),
 ]
 
 handler400 = "tiktok.exceptions.json_bad_request"
