@@ -152,7 +152,45 @@ def redis_keys() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _loaders() -> dict[tuple[str, str], str]:
+    """``(app, script file) -> "module.CONSTANT"`` for every ``X = load_redis_script(app, name)``."""
+    found = {}
+    pattern = re.compile(r'^(\w+) = (?:redis_scripts\.)?load_redis_script\("(\w+)", "([\w.]+)"\)', re.M)
+    for config in _product_apps():
+        for path in sorted(Path(config.path).rglob("*.py")):
+            module = ".".join(path.relative_to(REPO).with_suffix("").parts)
+            for name, app, script in pattern.findall(path.read_text()):
+                found[(app, script)] = f"{module}.{name}"
+    return found
+
+
+def lua_scripts() -> str:
+    """Every Lua script file: its app, what its header says of KEYS and ARGV, and who loads it."""
+    loaders = _loaders()
+    lines = ["| script | KEYS | ARGV | loaded as |", "|---|---|---|---|"]
+    for path in sorted(REPO.glob("*/scripts/*.lua")):
+        header: dict[str, str] = {}
+        current = None
+        for line in path.read_text().splitlines():
+            match = re.match(r"^-- (KEYS|ARGV): (.*)$", line)
+            if match:
+                current = match.group(1)
+                header[current] = match.group(2).strip()
+            elif current and re.match(r"^--\s{2,}\S", line):
+                header[current] += " " + line[2:].strip()  # a continued header line
+            else:
+                current = None
+        app = path.parent.parent.name
+        loaded = loaders.get((app, path.name))
+        where = f"`{loaded}`" if loaded else "included by other scripts (`-- include:`)"
+        lines.append(
+            f"| `{path.relative_to(REPO)}` | {header.get('KEYS', '-')} | {header.get('ARGV', '-')} | {where} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "lua-scripts": lua_scripts,
     "http-resources": http_resources,
     "beat-schedule": beat_schedule,
     "task-routes": task_routes,
