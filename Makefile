@@ -51,10 +51,12 @@ test-cluster: up
 		--deselect tests/integration/test_feed_flows.py::test_redis_stopped_mid_test_gives_degraded_200_and_feeds_rebuild_after \
 		$(PYTEST_ARGS)  # (that one stops the single-node cache)
 
-lint: venv
+# lintmigrations (django-migration-linter) reads the applied migrations: it needs the database.
+lint: up
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/lint-imports
+	@$(STACK_ENV) && $(PY) manage.py lintmigrations --quiet ignore ok
 
 format: venv
 	@$(VENV)/bin/ruff check --fix .
