@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean
+.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean restore-drill
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +43,12 @@ test: up
 chaos: up
 	@STACK_HA=1 bin/stack-ha up
 	@$(STACK_ENV) && $(VENV)/bin/pytest -m chaos -rA --durations=0 $(PYTEST_ARGS)
+
+# Backups drilled (docs/operations.md): point-in-time restore of the primary into a new data
+# directory after a destructive mistake (prints RPO and RTO), then a deleted video's media
+# restored from the bucket's previous object version.
+restore-drill: up
+	@$(STACK_ENV) && $(PY) bin/restore-drill
 
 # The feed suite with the cache on a 3-master Redis Cluster (bin/stack-ha) instead of one node.
 test-cluster: up
