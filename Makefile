@@ -48,7 +48,7 @@ chaos: up
 # directory after a destructive mistake (prints RPO and RTO), then a deleted video's media
 # restored from the bucket's previous object version.
 restore-drill: up
-	@$(STACK_ENV) && $(PY) bin/restore-drill
+	@$(STACK_ENV) && $(PY) bin/restore-drill && $(PY) bin/restore-media --drill
 
 # The feed suite with the cache on a 3-master Redis Cluster (bin/stack-ha) instead of one node.
 test-cluster: up
