@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean
+.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean restore-drill
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,12 @@ chaos: up
 	@STACK_HA=1 bin/stack-ha up
 	@$(STACK_ENV) && $(VENV)/bin/pytest -m chaos -rA --durations=0 $(PYTEST_ARGS)
 
+# Backups drilled (docs/operations.md): point-in-time restore of the primary into a new data
+# directory after a destructive mistake (prints RPO and RTO), then a deleted video's media
+# restored from the bucket's previous object version.
+restore-drill: up
+	@$(STACK_ENV) && $(PY) bin/restore-drill && $(PY) bin/restore-media --drill
+
 # The feed suite with the cache on a 3-master Redis Cluster (bin/stack-ha) instead of one node.
 test-cluster: up
 	@STACK_REDIS_CLUSTER=1 bin/stack-ha up
@@ -51,10 +57,12 @@ test-cluster: up
 		--deselect tests/integration/test_feed_flows.py::test_redis_stopped_mid_test_gives_degraded_200_and_feeds_rebuild_after \
 		$(PYTEST_ARGS)  # (that one stops the single-node cache)
 
-lint: venv
+# lintmigrations (django-migration-linter) reads the applied migrations: it needs the database.
+lint: up
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/lint-imports
+	@$(STACK_ENV) && $(PY) manage.py lintmigrations --quiet ignore ok
 
 format: venv
 	@$(VENV)/bin/ruff check --fix .

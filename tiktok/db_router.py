@@ -5,8 +5,8 @@ go to the primary. Other reads go to a healthy streaming replica, chosen at rand
 unless:
 
 * the reader's last write has not been replayed there yet (read-your-writes by WAL
-  position: after a request writes, the primary's WAL insert position is kept for
-  that user; a replica serves them again once its ``pg_last_wal_replay_lsn()`` reaches
+  position: after a request writes, the primary's WAL flush position, which covers
+  its commit, is kept for that user; a replica serves them again once its ``pg_last_wal_replay_lsn()`` reaches
   it; when the position cannot be read the user is pinned to the primary for a while;
   keeping and reading that position per user is ``tiktok/read_your_writes.py``);
 * the replica lags more than ``DATABASE_REPLICA_MAX_LAG_SECONDS`` or cannot be reached,
@@ -148,14 +148,18 @@ def reading_everything_committed() -> Iterator[None]:
 
 
 def primary_wal_position() -> int:
-    """The primary's WAL insert position in bytes.
+    """The primary's WAL flush position in bytes: the end of the WAL it has made durable,
+    which includes the commit record of every transaction acknowledged so far
+    (``synchronous_commit = on``: a commit returns only once its record is flushed).
 
-    The insert position, not ``pg_current_wal_lsn()`` (the write position): with
-    ``synchronous_commit=off`` a just-committed transaction may not be written yet, and
-    a replica that replayed up to the write position would still miss it.
+    It is also the furthest a replica can get: the primary streams only flushed WAL, and a
+    replica that has replayed everything reports the end of the last record. The insert
+    position (``pg_current_wal_insert_lsn()``) is no target: when the last record ends at
+    a page boundary it points past the next page's header, so on a quiet primary a replica
+    holding every commit would look behind until more WAL arrives.
     """
     with connections[PRIMARY].cursor() as cursor:
-        cursor.execute("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint")
+        cursor.execute("SELECT (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::bigint")
         return int(cursor.fetchone()[0])
 
 

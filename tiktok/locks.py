@@ -3,6 +3,8 @@
 A lock is session-level on the primary and taken without waiting: the holder runs, a
 second comer is told at once and skips (the work is already being done). A worker that
 dies releases its locks with its connection, so a redelivered task can start at once.
+Session-level means the connection to the primary must be the process's own: a pooler in
+transaction mode would hand the lock to another client (docs/operations.md, "Scaling out").
 """
 
 from __future__ import annotations

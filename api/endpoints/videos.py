@@ -237,7 +237,7 @@ PLAYLIST_CACHE_CONTROL = "private, max-age=60"
 
 
 class PlaylistRenderer(BaseRenderer):
-    """Lets players ask for playlists by type; errors still come in the JSON error shape."""
+    """Lets players ask for playlists by type (``_PlaylistApi`` answers errors as JSON)."""
 
     media_type = playback.PLAYLIST_CONTENT_TYPE
     format = "m3u8"
@@ -262,11 +262,21 @@ def _not_blocked(request, video_id: str) -> None:
             raise NotFoundError("No such video.")
 
 
-class PlaybackMasterApi(APIView):
-    """HLS master playlist of a public video (direct mode: the store has no CDN)."""
+class _PlaylistApi(APIView):
+    """A playlist endpoint: playlists in their own type, errors always as JSON in the error shape."""
 
     permission_classes = [AllowAny]  # public videos; a token, if sent, applies blocks
     renderer_classes = [JSONRenderer, PlaylistRenderer]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return response
+
+
+class PlaybackMasterApi(_PlaylistApi):
+    """HLS master playlist of a public video (direct mode: the store has no CDN)."""
 
     @extend_schema(
         operation_id="video_playback_master",
@@ -278,11 +288,8 @@ class PlaybackMasterApi(APIView):
         return _playlist_response(playback.master_playlist(video_id=video_id))
 
 
-class PlaybackVariantApi(APIView):
+class PlaybackVariantApi(_PlaylistApi):
     """HLS variant playlist of a public video with every segment URI presigned."""
-
-    permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer, PlaylistRenderer]
 
     @extend_schema(
         operation_id="video_playback_variant",

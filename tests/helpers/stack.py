@@ -30,7 +30,8 @@ REPLICA_SERVERS = {
 
 
 def wait_for_replica_to_catch_up(timeout: float = 10.0) -> None:
-    """Block until every replica has replayed the primary's current WAL position."""
+    """Block until every replica has replayed everything committed on the primary (its WAL
+    flush position: see ``db_router.primary_wal_position``)."""
     target = db_router.primary_wal_position()
     deadline = time.monotonic() + timeout
     for alias in REPLICA_SERVERS:

@@ -220,3 +220,72 @@ def test_a_replica_that_stopped_streaming_is_not_read_while_the_primary_is_up(st
     assert ready.status_code == 200  # the primary serves: the process stays ready
     replica = ready.json()["checks"]["replica"]
     assert (replica["ok"], replica["streaming"]) == (False, False)
+
+
+_WAL_PAGE = 8192
+
+
+def _primary_positions() -> tuple[int, int]:
+    """The primary's WAL insert and flush positions in bytes."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint,"
+            " (pg_current_wal_flush_lsn() - '0/0'::pg_lsn)::bigint"
+        )
+        return cursor.fetchone()
+
+
+def _commit_padding(length: int) -> None:
+    """One committed transaction whose WAL is a message of ``length`` bytes and its commit."""
+    with transaction.atomic(using="default"), connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_logical_emit_message(true, 'page-end', repeat('x', %s))", [length])
+
+
+def end_last_commit_on_a_wal_page_boundary() -> int:
+    """Commit until the primary's last record ends exactly where a WAL page ends; return
+    that position. The insert position then points past the next page's header, beyond
+    anything a replica can replay until more WAL comes."""
+    for _ in range(20):
+        start, _ = _primary_positions()
+        _commit_padding(300)
+        measured, _ = _primary_positions()
+        used, room = measured - start, _WAL_PAGE - measured % _WAL_PAGE
+        if measured // _WAL_PAGE != start // _WAL_PAGE or room < used + 16:
+            continue  # crossed a page while measuring, or too little room left: again
+        _commit_padding(300 + room - used)
+        inserted, flushed = _primary_positions()
+        if flushed % _WAL_PAGE == 0 and inserted > flushed:
+            return flushed
+    raise AssertionError("could not end a commit on a WAL page boundary")
+
+
+def replayed(alias: str = "replica") -> int:
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("receiver_silence", [60.0, -1.0], ids=["streaming", "silent-receiver"])
+def test_a_caught_up_replica_is_fresh_on_an_idle_primary(settings, receiver_silence):
+    """Everything committed is on the replica, yet the primary's insert position lies past
+    a page header: reads that must see every commit (and a replica whose receiver has been
+    silent, as on an idle primary) are still served by the replica."""
+    settings.DATABASE_REPLICA_RECEIVER_SILENCE_SECONDS = receiver_silence
+    UserFactory(username="committed")
+    for _ in range(5):  # other WAL (a checkpoint, autovacuum) may land in between: then again
+        boundary = end_last_commit_on_a_wal_page_boundary()
+        wait_until(lambda b=boundary: replayed() >= b, timeout=10, message="the replica to replay the last commit")
+        found = []
+
+        def read(found=found):
+            found.extend(User.objects.filter(username="committed"))
+
+        with db_router.scope(), db_router.reading_everything_committed():
+            served = aliases_that_read("accounts_user", read)
+        if _primary_positions()[1] == boundary:  # the primary stayed idle throughout
+            break
+    else:
+        pytest.fail("the primary never stayed idle long enough to check")
+    assert served == {"replica"}
+    assert [user.username for user in found] == ["committed"]
+    wait_for_replica_to_catch_up(timeout=2)  # what the test suite waits on is reachable too
