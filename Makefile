@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean restore-drill
+.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean restore-drill docs
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -63,6 +63,11 @@ lint: up
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/lint-imports
 	@$(STACK_ENV) && $(PY) manage.py lintmigrations --quiet ignore ok
+
+# The docs' tables of routes, events, scripts, keys, task queues and beat entries, from
+# the code (tests/test_docs.py fails when they are stale).
+docs: venv
+	@$(PY) manage.py docs_tables
 
 format: venv
 	@$(VENV)/bin/ruff check --fix .
