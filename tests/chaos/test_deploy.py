@@ -32,8 +32,8 @@ import psycopg
 import pytest
 import requests
 
-from tests.chaos.ha import answers, free_port, login
-from tests.conftest import REPO, wait_until
+from tests.helpers.ha import answers, free_port, login
+from tests.helpers.stack import REPO, wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 

@@ -19,7 +19,7 @@ import pytest
 from django.db import connections, migrations, models
 from django.db.migrations.state import ProjectState
 
-from tests.conftest import wait_until
+from tests.helpers.stack import wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

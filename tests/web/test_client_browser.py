@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import REPO, wait_until
+from tests.helpers.stack import REPO, wait_until
 from tiktok.storage import s3_client
 from web.bucket_cors import bucket_cors_apply
 
