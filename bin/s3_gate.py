@@ -168,7 +168,10 @@ class SignatureGate:
     @staticmethod
     def _read_body(environ):
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        if length:
+            body = environ["wsgi.input"].read(length)
+        else:  # chunked transfer encoding: the server has ended the stream for us
+            body = environ["wsgi.input"].read() if environ.get("wsgi.input_terminated") else b""
         environ["wsgi.input"] = io.BytesIO(body)
         return body
 
