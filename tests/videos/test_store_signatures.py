@@ -6,6 +6,7 @@ application's signing fails here instead of in production.
 """
 
 import datetime
+import uuid
 from unittest import mock
 
 import boto3
@@ -24,6 +25,7 @@ from tiktok.storage import s3_client
 
 pytestmark = pytest.mark.django_db
 
+RUN = f"signature-test-{uuid.uuid4().hex}"  # the test bucket outlives a run: keys of this run only
 BUCKET_URL = f"{settings.AWS_S3_ENDPOINT_URL}/{settings.AWS_STORAGE_BUCKET_NAME}"
 
 
@@ -97,7 +99,7 @@ def test_a_presigned_url_for_one_key_does_not_write_another(auth_client):
 
 
 def test_an_altered_or_expired_presigned_get_is_refused():
-    key = "processed/signature-test/object.txt"
+    key = f"processed/{RUN}/object.txt"
     s3_client().put_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key, Body=b"secret")
     url = s3_client().generate_presigned_url(
         "get_object", Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": key}, ExpiresIn=300
@@ -119,7 +121,7 @@ def test_an_altered_or_expired_presigned_get_is_refused():
 
 
 def test_anonymous_requests_see_nothing():
-    key = "processed/signature-test/anonymous.txt"
+    key = f"processed/{RUN}/anonymous.txt"
     s3_client().put_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key, Body=b"private")
 
     for response in (
@@ -136,7 +138,7 @@ def test_anonymous_requests_see_nothing():
 
 
 def test_a_wrong_secret_or_unknown_key_is_refused():
-    key = "processed/signature-test/wrong.txt"
+    key = f"processed/{RUN}/wrong.txt"
     for client, code in (
         (client_with(aws_secret_access_key="not-the-secret"), "SignatureDoesNotMatch"),
         (client_with(aws_access_key_id="AKIAUNKNOWN"), "InvalidAccessKeyId"),
@@ -151,7 +153,7 @@ def test_a_wrong_secret_or_unknown_key_is_refused():
 
 
 def test_a_signed_body_cannot_be_swapped():
-    key = "processed/signature-test/swapped.txt"
+    key = f"processed/{RUN}/swapped.txt"
     signed = AWSRequest(method="PUT", url=f"{BUCKET_URL}/{key}", data=b"original")
     credentials = Credentials(settings.AWS_ACCESS_KEY_ID, settings.AWS_SECRET_ACCESS_KEY)
     S3SigV4Auth(credentials, "s3", settings.AWS_S3_REGION_NAME).add_auth(signed)
@@ -172,15 +174,15 @@ def test_the_cdn_origin_identity_only_reads_published_media():
         pytest.skip("the store runs elsewhere (its origin identity lives in its own stack)")
     identity = {"Authorization": f"CdnOrigin {secret_file.read_text().strip()}"}
     wrong = {"Authorization": "CdnOrigin not-the-secret"}
-    key = "processed/signature-test/origin.txt"
-    for name in (key, "originals/signature-test/origin.txt"):
+    key = f"processed/{RUN}/origin.txt"
+    for name in (key, f"originals/{RUN}/origin.txt"):
         s3_client().put_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=name, Body=b"media")
 
     published = f"{BUCKET_URL}/{key}"
     assert requests.get(published, headers=identity, timeout=10).content == b"media"
     assert_refused(requests.get(published, headers=wrong, timeout=10), "AccessDenied")
     for response in (
-        requests.get(f"{BUCKET_URL}/originals/signature-test/origin.txt", headers=identity, timeout=10),
+        requests.get(f"{BUCKET_URL}/originals/{RUN}/origin.txt", headers=identity, timeout=10),
         requests.get(f"{BUCKET_URL}/?list-type=2", headers=identity, timeout=10),
         requests.put(published, data=b"defaced", headers=identity, timeout=10),
         requests.delete(published, headers=identity, timeout=10),
