@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests.helpers.api import client_for
 from tests.helpers.videos import bucket_keys, put_file, start_upload, upload
+from tiktok.storage import s3_client
 from videos.models import Video, VideoStatus
 
 pytestmark = pytest.mark.django_db
@@ -80,10 +81,24 @@ def test_complete_before_the_bytes_arrived_is_a_409(auth_client):
     assert Video.objects.get(id=video_id).status == VideoStatus.AWAITING_UPLOAD
 
 
+def put_mismatch(upload: dict, path, *, content_type: str | None = None) -> None:
+    """A file the URL was not signed for: the store refuses the PUT (403), so the object is
+    written with the server's credentials instead, as a store that did not check the signed
+    headers would keep it; ``complete`` must still catch the mismatch."""
+    headers = {**upload["headers"], **({"Content-Type": content_type} if content_type else {})}
+    response = requests.put(upload["url"], data=path.read_bytes(), headers=headers, timeout=30)
+    assert response.status_code == 403, response.text
+    key = requests.utils.urlparse(upload["url"]).path.split("/", 2)[2]
+    assert bucket_keys(key) == []
+    s3_client().put_object(
+        Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key, Body=path.read_bytes(), ContentType=headers["Content-Type"]
+    )
+
+
 def test_complete_with_a_different_size_deletes_the_object_and_keeps_the_upload_open(auth_client, clips):
     response = start_upload(auth_client, clips.small, size_bytes=clips.small.stat().st_size + 10)
     body = response.json()
-    put_file(body["upload"], clips.small)
+    put_mismatch(body["upload"], clips.small)
     video = Video.objects.get(id=body["id"])
     assert bucket_keys(video.original_key) == [video.original_key]
 
@@ -95,14 +110,14 @@ def test_complete_with_a_different_size_deletes_the_object_and_keeps_the_upload_
 
 def test_complete_with_a_different_content_type_is_a_mismatch(auth_client, clips):
     body = start_upload(auth_client, clips.small).json()
-    put_file(body["upload"], clips.small, content_type="video/webm")
+    put_mismatch(body["upload"], clips.small, content_type="video/webm")
     assert_error(auth_client.post(f"/api/v1/videos/{body['id']}/complete"), 400, "upload_mismatch", "content_type")
     assert bucket_keys(Video.objects.get(id=body["id"]).original_key) == []
 
 
 def test_the_right_file_can_be_uploaded_again_after_a_mismatch(auth_client, clips, complete):
     body = start_upload(auth_client, clips.small).json()
-    put_file(body["upload"], clips.small, content_type="video/webm")
+    put_mismatch(body["upload"], clips.small, content_type="video/webm")
     assert auth_client.post(f"/api/v1/videos/{body['id']}/complete").status_code == 400
     put_file(body["upload"], clips.small)
     with mock.patch("videos.tasks.video_process.apply_async") as enqueue:

@@ -1,7 +1,8 @@
 """What is processed is what was completed: the presigned PUT stays usable until it
 expires, so ``complete`` copies the original to a key only the server writes.
 
-moto checks no signatures, so these tests hold the contract, not S3's signing: after
+The signature itself (length, type, expiry) is checked by the store
+(tests/videos/test_store_signatures.py); these tests hold the contract on top of it: after
 ``complete`` a PUT to the upload URL cannot change the object processing reads.
 """
 
@@ -31,7 +32,7 @@ def complete_without_processing(client, video_id: str, django_capture_on_commit_
 
 
 def test_a_put_after_complete_cannot_change_what_is_processed(
-    auth_client, clips, user, django_capture_on_commit_callbacks
+    auth_client, clips, user, django_capture_on_commit_callbacks, tmp_path
 ):
     body = start_upload(auth_client, clips.small).json()
     put_file(body["upload"], clips.small)
@@ -45,14 +46,17 @@ def test_a_put_after_complete_cannot_change_what_is_processed(
     assert bucket_keys(client_key) == []
     assert read_object(video.original_key) == clips.small.read_bytes()
 
-    # The URL is still valid: swap the bytes for another clip before the worker runs.
-    put_file(body["upload"], clips.medium)
-    assert read_object(client_key) == clips.medium.read_bytes()
+    # The URL is still valid (for the signed length and type): swap in other bytes of the
+    # same length, which are no video at all, before the worker runs.
+    swapped = tmp_path / "swapped.mp4"
+    swapped.write_bytes(bytes(reversed(clips.small.read_bytes())))
+    put_file(body["upload"], swapped)
+    assert read_object(client_key) == swapped.read_bytes()
     with django_capture_on_commit_callbacks(execute=True):
         processing.video_process(video_id=video.id)
     video.refresh_from_db()
-    assert video.status == VideoStatus.READY, video.failure_reason
-    assert (video.width, video.height) == (320, 240)  # the completed clip, not the 640x360 swap
+    assert video.status == VideoStatus.READY, video.failure_reason  # the swap would not decode
+    assert (video.width, video.height) == (320, 240)
     assert [rendition["name"] for rendition in video.renditions] == ["240p"]
 
 
