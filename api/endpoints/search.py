@@ -94,4 +94,4 @@ class SearchApi(APIView):
             tags = video_search.hashtag_search(query=query, offset=offset, limit=limit + 1)
             tags, next_cursor = offset_page(tags, offset=offset, limit=limit, kind=kind, query=query)
             items = [hashtag_data(tag) for tag in tags]
-        return Response({"items": items, "next_cursor": next_cursor})
+        return Response({"type": kind, "items": items, "next_cursor": next_cursor})

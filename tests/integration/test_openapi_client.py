@@ -127,3 +127,13 @@ def test_every_list_endpoint_parses_through_the_generated_typed_models(generated
     parse(models, "FollowUserPageOutput", client.get(f"/api/v1/users/{world['viewer'].username}/following"))
     comments = parse(models, "CommentPageOutput", client.get(f"/api/v1/videos/{world['videos'][0].id}/comments"))
     assert len(comments.items) == 1
+
+
+def test_search_pages_parse_as_the_typed_page_of_their_type(generated_client, world):
+    models = generated_client
+    client = client_for(world["viewer"])
+    users = parse(models, "SearchUsersPageOutput", client.get("/api/v1/search", {"q": "creat", "type": "users"}))
+    assert [item.username for item in users.items] == [world["creator"].username]
+    videos = parse(models, "SearchVideosPageOutput", client.get("/api/v1/search", {"q": "clip", "type": "videos"}))
+    assert videos.items and all(item.creator.username == world["creator"].username for item in videos.items)
+    parse(models, "SearchHashtagsPageOutput", client.get("/api/v1/search", {"q": "#cl", "type": "hashtags"}))
