@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -33,13 +34,19 @@ PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 VARIANT_NAME = "index.m3u8"
 # Players reload the master rarely; a short private cache keeps the presigned URLs fresh.
 CACHE_CONTROL = "private, max-age=60"
+MAP_TAG = "#EXT-X-MAP:"
+MAP_URI = re.compile(r'URI="([^"]+)"')
 
 
 def _uri_lines(text: str, rewrite) -> str:
-    """``text`` with each URI line (not blank, not a ``#`` tag) passed through ``rewrite``."""
+    """``text`` with each URI passed through ``rewrite``: URI lines (not blank, not a ``#``
+    tag) and the ``URI`` of ``#EXT-X-MAP`` (the init segment of an fMP4 rendition).
+    """
     lines = []
     for line in text.splitlines():
         stripped = line.strip()
+        if stripped.startswith(MAP_TAG):
+            line = MAP_URI.sub(lambda match: f'URI="{rewrite(match[1])}"', stripped)
         lines.append(rewrite(stripped) if stripped and not stripped.startswith("#") else line)
     return "\n".join(lines) + "\n"
 
