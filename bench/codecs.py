@@ -29,6 +29,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,9 +110,10 @@ def ssim(playlist: Path, source: Path, plan: media.RenditionPlan) -> float:
     return float(match[1])
 
 
-def measure(encode, playlist_of, source: Path, plan: media.RenditionPlan, seconds: float) -> dict:
+def measure(encode, *, source: Path, plan: media.RenditionPlan, seconds: float) -> dict:
+    """Run ``encode`` (returns the variant playlist) and measure what it made."""
     before = cpu_seconds()
-    playlist = playlist_of(encode())
+    playlist = encode()
     cpu = cpu_seconds() - before
     return {
         "bytes": served_bytes(playlist),
@@ -135,30 +137,25 @@ def bench_clip(directory: Path, name: str, source_spec: str, seconds: int) -> di
     rungs = {}
     for plan in media.plan_renditions(width=probe.width, height=probe.height):
         work = directory / name / plan.name
-        h264 = measure(
-            lambda: media.transcode_hls(source, work / "h264", plan=plan, probe_result=probe),
-            lambda playlist: playlist, source, plan, probe.duration,
-        )  # fmt: skip
+        rung = {"source": source, "plan": plan, "seconds": probe.duration}
+        h264 = measure(partial(media.transcode_hls, source, work / "h264", plan=plan, probe_result=probe), **rung)
         av1 = {
             crf: measure(
-                lambda crf=crf: media.transcode_hls_av1(
-                    source, work / f"av1-{crf}", plan=plan, probe_result=probe, preset=settings.AV1_PRESET, crf=crf
+                partial(
+                    media.transcode_hls_av1,
+                    source,
+                    work / f"av1-{crf}",
+                    plan=plan,
+                    probe_result=probe,
+                    preset=settings.AV1_PRESET,
+                    crf=crf,
                 ),
-                lambda playlist: playlist,
-                source,
-                plan,
-                probe.duration,
+                **rung,
             )  # fmt: skip
             for crf in sorted({*AV1_SWEEP, settings.AV1_CRF})
         }
         hevc = {
-            crf: measure(
-                lambda crf=crf: hevc_hls(source, work / f"hevc-{crf}", plan=plan, crf=crf),
-                lambda playlist: playlist,
-                source,
-                plan,
-                probe.duration,
-            )  # fmt: skip
+            crf: measure(partial(hevc_hls, source, work / f"hevc-{crf}", plan=plan, crf=crf), **rung)
             for crf in HEVC_SWEEP
         }
         rungs[plan.name] = {
