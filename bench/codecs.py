@@ -191,13 +191,53 @@ def break_even(clip: dict, *, codec: str, egress_per_gb: float, cpu_per_hour: fl
     }
 
 
+def markdown(report: dict) -> str:
+    """The tables of BENCHMARKS.md's "AV1 ladder" section, from a report."""
+    lines = [
+        "| clip | rung | H.264 bytes (SSIM) | AV1 crf {crf} bytes (SSIM) | AV1 equal-SSIM bytes (crf) |"
+        " HEVC equal-SSIM bytes (crf) | CPU-s/min H.264 / AV1 / HEVC |".format(crf=report["settings"]["AV1_CRF"]),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, clip in report["clips"].items():
+        for rung_name, rung in clip["rungs"].items():
+            h264, av1, av1_eq, hevc = (
+                rung["h264"], rung["av1_production"], rung["av1_equal_quality"], rung["hevc_equal_quality"]
+            )  # fmt: skip
+            lines.append(
+                f"| {name} | {rung_name} | {h264['bytes']:,} ({h264['ssim']:.4f}) "
+                f"| {av1['bytes']:,} ({av1['ssim']:.4f}) "
+                f"| {av1_eq['bytes']:,} ({av1_eq['crf']}{', below' if av1_eq.get('below_target') else ''}) "
+                f"| {hevc['bytes']:,} ({hevc['crf']}{', below' if hevc.get('below_target') else ''}) "
+                f"| {h264['cpu_s_per_min']} / {av1['cpu_s_per_min']} / {hevc['cpu_s_per_min']} |"
+            )
+    lines += [
+        "",
+        "| clip | AV1: MB saved per 1,000 views per min | AV1 ladder CPU-s per min | AV1 break-even views |"
+        " HEVC: MB saved per 1,000 views per min | HEVC break-even views |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, clip in report["clips"].items():
+        av1, hevc = clip["av1_break_even"], clip["hevc_break_even"]
+        lines.append(
+            f"| {name} | {av1['saved_bytes_per_1000_views_per_min'] / 1e6:.1f} | {av1['encode_cpu_s_per_min']} "
+            f"| {av1['break_even_views'] if av1['break_even_views'] is not None else 'never'} "
+            f"| {hevc['saved_bytes_per_1000_views_per_min'] / 1e6:.1f} "
+            f"| {hevc['break_even_views'] if hevc['break_even_views'] is not None else 'never'} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--egress-per-gb", type=float, default=0.02, help="CDN egress, $ per GB")
     parser.add_argument("--cpu-per-hour", type=float, default=0.04, help="encode worker, $ per vCPU-hour")
     parser.add_argument("--capable", type=float, default=0.7, help="share of views from AV1/HEVC-capable players")
     parser.add_argument("--output", default=str(REPO / "bench" / "results" / "codecs.json"))
+    parser.add_argument("--tables", action="store_true", help="print the tables of an existing --output and stop")
     arguments = parser.parse_args()
+    if arguments.tables:
+        print(markdown(json.loads(Path(arguments.output).read_text())))
+        return
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-codecs-") as directory:
         for name, spec, seconds in [*DEMO, REAL]:
@@ -212,8 +252,7 @@ def main() -> None:
         "clips": results,
     }
     Path(arguments.output).write_text(json.dumps(report, indent=2) + "\n")
-    for name, clip in results.items():
-        print(name, json.dumps({key: clip[key] for key in ("av1_break_even", "hevc_break_even")}))
+    print(markdown(report))
 
 
 if __name__ == "__main__":
