@@ -43,6 +43,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from videos import media  # noqa: E402
+from videos.av1 import encoder_options as av1_options  # noqa: E402
 
 # (name, lavfi video source, size, seconds): the demo's patterns as seed_demo renders them
 # (640x360, 25 fps) and a real-looking 720p clip: a zooming fractal (motion, fine detail)
@@ -147,8 +148,7 @@ def bench_clip(directory: Path, name: str, source_spec: str, seconds: int) -> di
                     work / f"av1-{crf}",
                     plan=plan,
                     probe_result=probe,
-                    preset=settings.AV1_PRESET,
-                    crf=crf,
+                    **{**av1_options(plan), "crf": crf},
                 ),
                 **rung,
             )  # fmt: skip
@@ -233,6 +233,7 @@ def main() -> None:
     parser.add_argument("--cpu-per-hour", type=float, default=0.04, help="encode worker, $ per vCPU-hour")
     parser.add_argument("--capable", type=float, default=0.7, help="share of views from AV1/HEVC-capable players")
     parser.add_argument("--output", default=str(REPO / "bench" / "results" / "codecs.json"))
+    parser.add_argument("--clips", nargs="*", help="only these clips (names as in the report)")
     parser.add_argument("--tables", action="store_true", help="print the tables of an existing --output and stop")
     arguments = parser.parse_args()
     if arguments.tables:
@@ -241,13 +242,20 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-codecs-") as directory:
         for name, spec, seconds in [*DEMO, REAL]:
+            if arguments.clips and name not in arguments.clips:
+                continue
             results[name] = bench_clip(Path(directory), name, spec, seconds)
     prices = {"egress_per_gb": arguments.egress_per_gb, "cpu_per_hour": arguments.cpu_per_hour}
     for clip in results.values():
         for codec in ("av1", "hevc"):
             clip[f"{codec}_break_even"] = break_even(clip, codec=codec, capable=arguments.capable, **prices)
     report = {
-        "settings": {"AV1_PRESET": settings.AV1_PRESET, "AV1_CRF": settings.AV1_CRF, "capable": arguments.capable},
+        "settings": {
+            "AV1_PRESET": settings.AV1_PRESET,
+            "AV1_CRF": settings.AV1_CRF,
+            "AV1_MAX_BITRATE_RATIO": settings.AV1_MAX_BITRATE_RATIO,
+            "capable": arguments.capable,
+        },
         "prices": prices,
         "clips": results,
     }

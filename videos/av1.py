@@ -65,6 +65,15 @@ def av1_codec_string(init_segment: bytes) -> str:
     return f"av01.{profile}.{level:02d}{tier}.{depth:02d}"
 
 
+def encoder_options(plan: media.RenditionPlan) -> dict:
+    """Preset, CRF and peak bitrate of an AV1 rung (the H.264 rung's cap scaled down)."""
+    return {
+        "preset": settings.AV1_PRESET,
+        "crf": settings.AV1_CRF,
+        "max_bitrate": int(plan.max_bitrate * settings.AV1_MAX_BITRATE_RATIO),
+    }
+
+
 def av1_views_counted(*, views_added: dict[str, int]) -> int:
     """Enqueue the AV1 encode of each video whose view count just crossed the threshold.
 
@@ -137,9 +146,7 @@ def _make_rendition(
     video_id: uuid.UUID, source: Path, directory: Path, *, plan: media.RenditionPlan, probe: media.ProbeResult
 ) -> dict:
     name = NAME_PREFIX + plan.name
-    playlist = media.transcode_hls_av1(
-        source, directory / name, plan=plan, probe_result=probe, preset=settings.AV1_PRESET, crf=settings.AV1_CRF
-    )
+    playlist = media.transcode_hls_av1(source, directory / name, plan=plan, probe_result=probe, **encoder_options(plan))
     prefix = processing.RENDITION_PREFIX.format(video_id=video_id, name=name)
     init = playlist.parent / INIT_NAME
     store.upload(init, prefix + INIT_NAME, content_type=INIT_CONTENT_TYPE)
