@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench eval clean restore-drill docs
+.PHONY: run test test-cluster up down status lint format venv migrate demo chaos bench bench-codecs eval clean restore-drill docs
 
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -80,6 +80,10 @@ format: venv
 SIZE ?= large
 bench: up
 	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
+
+# H.264 vs AV1/HEVC ladder: bytes at equal SSIM, encode CPU, break-even views (BENCHMARKS.md).
+bench-codecs: venv
+	@$(PY) bench/codecs.py $(BENCH_ARGS)
 
 # Offline evaluation of For You (BENCHMARKS.md): seeds tiktok_eval with interest structure,
 # holds out recent likes, writes bench/results/eval-for-you.json. Shares make bench's Redis DB.

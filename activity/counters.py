@@ -40,6 +40,7 @@ from tiktok.db_router import PRIMARY
 from tiktok.keys import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY
 from tiktok.locks import AdvisoryLock, advisory_lock
 from tiktok.redis_scripts import load_redis_script
+from videos import av1
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ def counter_flush() -> dict[str, int]:
     """
     applied: dict[str, int] = {}
     changed_videos: set[str] = set()
+    views_added: dict[str, int] = defaultdict(int)
     with advisory_lock(AdvisoryLock.COUNTERS) as acquired:
         if not acquired:
             logger.info("counter flush skipped: another flush or recount is running")
@@ -214,10 +216,21 @@ def counter_flush() -> dict[str, int]:
                 applied[table.entity] = applied.get(table.entity, 0) + len(deltas)
                 if table is VIDEO:
                     changed_videos.update(deltas)
+                    for video_id, row in deltas.items():
+                        views_added[video_id] += row["views_count"]
                 if not client.exists(pending):
                     break
     _invalidate_video_cards(changed_videos)
+    _views_counted(views_added)
     return applied
+
+
+def _views_counted(views_added: dict[str, int]) -> None:
+    """Views are known here: a video that just became popular gets its AV1 ladder."""
+    try:
+        av1.av1_views_counted(views_added=views_added)
+    except Exception:  # noqa: BLE001 - the counts are committed; this video keeps H.264 only
+        logger.warning("could not enqueue AV1 encodes after a counter flush", exc_info=True)
 
 
 def _invalidate_video_cards(video_ids: Iterable[str]) -> None:

@@ -602,6 +602,17 @@ VIDEO_PROCESSING_MAX_ATTEMPTS = env.int("VIDEO_PROCESSING_MAX_ATTEMPTS", default
 VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS = env.int("VIDEO_UPLOAD_COMPLETE_GRACE_SECONDS", default=300)
 # (rendition short side in pixels, peak video bits/s): never upscaled.
 VIDEO_RENDITION_LADDER = ((360, 900_000), (720, 2_800_000))
+# AV1 ladder (videos/av1.py): encoded once a video's views reach the threshold, where
+# the egress it saves pays for its encode (BENCHMARKS.md, "AV1 ladder").
+AV1_VIEW_THRESHOLD = env.int("AV1_VIEW_THRESHOLD", default=1000)
+AV1_PRESET = env.int("AV1_PRESET", default=10)
+AV1_CRF = env.int("AV1_CRF", default=35)
+# AV1 rung's peak bitrate as a share of the H.264 rung's (equal SSIM at ~0.7, BENCHMARKS.md).
+AV1_MAX_BITRATE_RATIO = env.float("AV1_MAX_BITRATE_RATIO", default=0.7)
+# Bucket lifecycle (videos/lifecycle.py, applied by bin/stack; docs/operations.md).
+STORAGE_ORIGINALS_IA_DAYS = env.int("STORAGE_ORIGINALS_IA_DAYS", default=30)
+STORAGE_QUARANTINE_EXPIRY_DAYS = env.int("STORAGE_QUARANTINE_EXPIRY_DAYS", default=180)
+STORAGE_ABANDONED_UPLOAD_EXPIRY_DAYS = env.int("STORAGE_ABANDONED_UPLOAD_EXPIRY_DAYS", default=2)
 
 # Profile pictures (``accounts.avatars``): presigned upload, verified and resized by the worker.
 AVATAR_MAX_UPLOAD_BYTES = env.int("AVATAR_MAX_UPLOAD_BYTES", default=5 * 1024 * 1024)

@@ -314,6 +314,48 @@ def transcode_hls(source: Path, directory: Path, *, plan: RenditionPlan, probe_r
     return playlist
 
 
+def transcode_hls_av1(
+    source: Path,
+    directory: Path,
+    *,
+    plan: RenditionPlan,
+    probe_result: ProbeResult,
+    preset: int,
+    crf: int,
+    max_bitrate: int,
+) -> Path:
+    """Transcode one rendition to CMAF HLS (SVT-AV1 + AAC in fMP4, 2 s segments).
+
+    Constant quality (``crf``) capped at ``max_bitrate`` like the H.264 rung: without the
+    cap, grainy high-motion clips come out larger than the capped H.264. Bounded like
+    ``transcode_hls`` (same input options and timeout). Keyframes every ``SEGMENT_SECONDS``
+    (no scene cuts), so segments align with the H.264 ones. Returns the variant playlist
+    ``index.m3u8`` (``init.mp4`` and ``seg_NNN.m4s`` beside it).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    playlist = directory / "index.m3u8"
+    rate = min(probe_result.frame_rate, OUTPUT_MAX_FRAME_RATE) or OUTPUT_MAX_FRAME_RATE
+    filters = [f"scale={plan.width}:{plan.height}"]
+    if probe_result.frame_rate > OUTPUT_MAX_FRAME_RATE:
+        filters.append(f"fps={OUTPUT_MAX_FRAME_RATE}")
+    filters.append("format=yuv420p")
+    command = [
+        "ffmpeg", "-nostdin", "-v", "error", "-y", *_input_options(read_seconds=_max_seconds()), "-i", str(source),
+        "-map", "0:v:0", "-map", "0:a:0?", "-vf", ",".join(filters),
+        "-c:v", "libsvtav1", "-preset", str(preset), "-crf", str(crf),
+        "-maxrate", str(max_bitrate), "-bufsize", str(max_bitrate * 2),
+        "-g", str(max(1, round(rate * SEGMENT_SECONDS))), "-svtav1-params", "scd=0:lp=2",
+        "-c:a", "aac", "-b:a", str(AUDIO_BITRATE), "-ac", "2", "-ar", "44100",
+        "-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
+        "-hls_flags", "independent_segments", "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+        "-hls_segment_filename", str(directory / "seg_%03d.m4s"), str(playlist),
+    ]  # fmt: skip
+    result = _run(command)
+    if result.returncode != 0 or not playlist.exists() or not (directory / "init.mp4").exists():
+        raise MediaRejectedError("The video could not be encoded to AV1.")
+    return playlist
+
+
 def measure(playlist: Path) -> tuple[int, int]:
     """(peak, average) bits per second of a variant playlist's segments."""
     durations: list[float] = []

@@ -16,6 +16,7 @@ The endpoints are in ``api.endpoints.videos``.
 from __future__ import annotations
 
 import posixpath
+import re
 
 from tiktok import media_urls
 from tiktok.exceptions import NotFoundError
@@ -24,13 +25,19 @@ from videos.selectors import video_get_public
 
 PLAYLIST_CONTENT_TYPE = "application/vnd.apple.mpegurl"
 VARIANT_NAME = "index.m3u8"
+MAP_TAG = "#EXT-X-MAP:"
+MAP_URI = re.compile(r'URI="([^"]+)"')
 
 
 def _uri_lines(text: str, rewrite) -> str:
-    """``text`` with each URI line (not blank, not a ``#`` tag) passed through ``rewrite``."""
+    """``text`` with each URI passed through ``rewrite``: URI lines (not blank, not a ``#``
+    tag) and the ``URI`` of ``#EXT-X-MAP`` (the init segment of an fMP4 rendition).
+    """
     lines = []
     for line in text.splitlines():
         stripped = line.strip()
+        if stripped.startswith(MAP_TAG):
+            line = MAP_URI.sub(lambda match: f'URI="{rewrite(match[1])}"', stripped)
         lines.append(rewrite(stripped) if stripped and not stripped.startswith("#") else line)
     return "\n".join(lines) + "\n"
 

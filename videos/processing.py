@@ -81,7 +81,7 @@ def _processing_claim(video_id: uuid.UUID) -> Video | None:
         return video
 
 
-def _download_original(video: Video, directory: Path) -> Path:
+def download_original(video: Video, directory: Path) -> Path:
     source = directory / "original"
     try:
         store.download(video.original_key, source)
@@ -91,7 +91,7 @@ def _download_original(video: Video, directory: Path) -> Path:
 
 
 def _process_original(video: Video, directory: Path) -> ProcessedMedia:
-    source = _download_original(video, directory)
+    source = download_original(video, directory)
     probe = media.probe(source)
     plans = media.plan_renditions(width=probe.width, height=probe.height)
     lowest = plans[0]
@@ -100,7 +100,7 @@ def _process_original(video: Video, directory: Path) -> ProcessedMedia:
     rendition = _make_rendition(video.id, source, directory, plan=lowest, probe=probe)
     poster_key = f"{store.processed_prefix(video_id=video.id)}{POSTER_NAME}"
     store.upload(poster, poster_key)
-    master_key = _write_master(video.id, [rendition])
+    master_key = write_master(video.id, [rendition])
     return ProcessedMedia(
         probe=probe, poster_key=poster_key, master_key=master_key, renditions=[rendition], pending=plans[1:]
     )
@@ -128,7 +128,7 @@ def _make_rendition(
     ).as_dict()
 
 
-def _write_master(video_id: uuid.UUID, renditions: list[dict]) -> str:
+def write_master(video_id: uuid.UUID, renditions: list[dict]) -> str:
     """Upload a master playlist listing ``renditions``; its key names them (immutable)."""
     names = "-".join(item["name"] for item in sorted(renditions, key=lambda item: item["bandwidth"]))
     key = MASTER_KEY.format(video_id=video_id, names=names)
@@ -232,7 +232,7 @@ def video_add_renditions(*, video_id) -> None:
         added: list[dict] = []
         with tempfile.TemporaryDirectory(prefix="video-") as directory:
             try:
-                source = _download_original(video, Path(directory))
+                source = download_original(video, Path(directory))
                 probe = media.probe(source)
                 for plan in missing:
                     added.append(_make_rendition(video_id, source, Path(directory), plan=plan, probe=probe))
@@ -241,7 +241,7 @@ def video_add_renditions(*, video_id) -> None:
                 if not added:
                     return
         renditions = [*video.renditions, *added]
-        master_key = _write_master(video_id, renditions)
+        master_key = write_master(video_id, renditions)
         with transaction.atomic():
             locked = locked_video(video_id)
             if locked is None:

@@ -7,7 +7,7 @@ service here is safe to run again.
 
 from celery import shared_task
 
-from videos import housekeeping, processing
+from videos import av1, housekeeping, processing
 from videos.store import StoreUnavailableError
 
 # Backoff with jitter: about 10 s, 20 s, 40 s, 80 s, 160 s (each randomised down).
@@ -59,3 +59,8 @@ def delete_abandoned_uploads() -> int:
 @shared_task(name="videos.tasks.requeue_stuck_processing")
 def requeue_stuck_processing() -> int:
     return housekeeping.requeue_stuck_processing()
+
+
+@shared_task(name="videos.tasks.video_encode_av1", **_RETRY_TRANSIENT)
+def video_encode_av1(video_id: str) -> list[str]:
+    return av1.video_encode_av1(video_id=video_id)
