@@ -13,10 +13,14 @@ from what the operation is:
 - 409 and 422 when it honours ``Idempotency-Key`` (a duplicate in flight, a reused key);
 - 429 everywhere (throttles) and 503 everywhere (a backing service is down).
 
-An operation's own documented answers are kept; only missing statuses are added.
+An operation's own documented answers are kept; only missing statuses are added. Every
+``limit`` query parameter gets its bounds (1 to ``API_PAGE_SIZE_MAX``), as
+``tiktok.pagination.page_limit`` enforces them.
 """
 
 from __future__ import annotations
+
+from django.conf import settings
 
 ERROR_COMPONENT = {
     "type": "object",
@@ -79,6 +83,13 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "limit":
+                    parameter["schema"] = {
+                        **parameter.get("schema", {}),
+                        "minimum": 1,
+                        "maximum": settings.API_PAGE_SIZE_MAX,
+                    }
             responses = operation["responses"]
             for status in sorted(_error_statuses(method, path, operation)):
                 responses.setdefault(
