@@ -260,9 +260,11 @@ def _replicated(broker) -> Iterator:
         channel = broker.default_channel
         client = channel.Client(connection_pool=channel.pool, single_connection_client=True)
         stack.callback(client.close)
-        attached = int(client.info("replication").get("connected_slaves", 0))
-        if attached < wanted:
-            raise NotReplicated(f"the broker's master has {attached} of {wanted} replica(s) attached")
+        info = client.info("replication")
+        # Online: a replica still loading its first copy would not acknowledge in time.
+        online = sum(1 for key, value in info.items() if key[:5] == "slave" and _online(value))
+        if online < wanted:
+            raise NotReplicated(f"the broker's master has {online} of {wanted} replica(s) online")
 
         def confirm() -> None:
             client.set(_FENCE_KEY, "1")
@@ -271,6 +273,10 @@ def _replicated(broker) -> Iterator:
                 raise NotReplicated(f"{acked} of {wanted} broker replica(s) acknowledged the batch")
 
         yield confirm
+
+
+def _online(replica) -> bool:
+    return isinstance(replica, dict) and replica.get("state") == "online"
 
 
 def _batched(tasks: list[Task]) -> list[Task]:
