@@ -5,7 +5,7 @@ from celery import shared_task
 from accounts import avatars, tokens
 
 
-# Routed to the ``media`` queue (``CELERY_TASK_ROUTES``): image work beside the transcodes.
+# Routed to the ``media`` queue (``AccountsConfig.celery_task_routes``): image work beside the transcodes.
 @shared_task(
     name="accounts.tasks.avatar_process",
     autoretry_for=(avatars.AvatarStoreError,),

@@ -24,10 +24,12 @@ from django_redis import get_redis_connection
 from accounts.models import User
 from activity import notifications, relations
 from activity.counters import Delta, counter_add, counters_add
+from activity.events import FollowCreated, FollowRemoved, MuteCreated, MuteRemoved
 from activity.flags import FAVORITED, FOLLOWING, LIKED, flags_record
 from activity.models import Block, Comment, CommentState, Favorite, Follow, Like, Mute, View
 from tiktok import db_router
 from tiktok.db_router import PRIMARY
+from tiktok.events import event_tasks, publish
 from tiktok.exceptions import ApplicationError, NotFoundError, PermissionDeniedError
 from tiktok.keys import VIEW_DEDUPE_KEY
 from tiktok.outbox import Task, enqueue_on_commit, publish_on_commit, record_sql, recorded_sql
@@ -182,7 +184,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
         .values("id")
     )
     tasks = [
-        Task("feed.tasks.merge_creator_into_feed", (follower.pk, followee.pk)),
+        *event_tasks(FollowCreated(follower_id=follower.pk, followee_id=followee.pk)),
         _notification_task(notifications.FOLLOW_EVENT, follower.pk, followee.pk),
     ]
     # One statement, no transaction block: the counters and the flag follow its commit.
@@ -209,7 +211,7 @@ def _follow_counters(*, follower: User, followee: User, delta: int) -> None:
 def follow_delete(*, follower: User, followee: User) -> bool:
     """``follower`` stops following ``followee``; True if there was a follow to remove."""
     tasks = [
-        Task("feed.tasks.remove_creator_from_feed", (follower.pk, followee.pk)),
+        *event_tasks(FollowRemoved(follower_id=follower.pk, followee_id=followee.pk)),
         _notification_task(notifications.FOLLOW_EVENT, follower.pk, followee.pk),
     ]
     target = User.objects.filter(pk=followee.pk).values("id")
@@ -398,9 +400,9 @@ def mute_create(*, muter: User, muted: User) -> bool:
         if created:
             notifications.notifications_withdraw_between(recipient_id=muter.pk, actor_id=muted.pk)
             relations.relations_refresh(user_ids=[muter.pk])
-            # The feed task re-checks: it removes a creator the follower no longer follows
-            # or has muted (``feed.services.follow_unmerge``).
-            enqueue_on_commit("feed.tasks.remove_creator_from_feed", muter.pk, muted.pk)
+            # The feed's handler re-checks: it removes a creator the follower no longer
+            # follows or has muted (``feed.services.follow_unmerge``).
+            publish(MuteCreated(muter_id=muter.pk, muted_id=muted.pk))
     return created
 
 
@@ -411,5 +413,5 @@ def mute_delete(*, muter: User, muted: User) -> bool:
         deleted, _ = Mute.objects.filter(muter_id=muter.pk, muted_id=muted.pk).delete()
         if deleted:
             relations.relations_refresh(user_ids=[muter.pk])
-            enqueue_on_commit("feed.tasks.merge_creator_into_feed", muter.pk, muted.pk)
+            publish(MuteRemoved(muter_id=muter.pk, muted_id=muted.pk))
     return bool(deleted)

@@ -1,8 +1,9 @@
 """Feed write side: fan-out of published videos, follow merges, purges, rebuilds, trending.
 
-Other apps start this work by enqueuing ``feed.tasks.*`` by name through the outbox
-(``videos`` on publish and withdrawal, ``activity`` on follow and unfollow,
-``moderation`` on suspension); the tasks call these services. Every service is safe to
+Other apps start this work through the outbox: ``videos`` and ``activity`` publish
+events (publish and withdrawal, follow, unfollow, mute) that ``feed/handlers.py``
+subscribes ``feed.tasks.*`` to, and ``moderation`` enqueues the suspension tasks; the
+tasks call these services. Every service is safe to
 run twice. ``feed/store.py`` owns the Redis keys; ``feed/selectors.py`` the SQL reads.
 """
 

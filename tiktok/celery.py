@@ -9,6 +9,10 @@ through Django's ``LOGGING`` (request id filter, JSON with ``LOG_JSON=1``) rathe
 Celery's own set-up, and logs one line when a task starts and one when it ends, both
 carrying the request id. Metrics for tasks are connected in ``tiktok.metrics``. The
 ``OutboxRelay`` bootstep runs the outbox relay in every worker.
+
+Task routes and beat entries are each app's: an ``AppConfig`` may define
+``celery_task_routes()`` and ``celery_beat_schedule()`` (reading settings when called);
+``configure_from_apps`` (run once Django has loaded every app) collects them.
 """
 
 import logging
@@ -28,6 +32,42 @@ from tiktok import metrics  # noqa: E402, F401 - connects the task metric signal
 
 logger = logging.getLogger(__name__)
 _scopes: dict[str, object] = {}
+
+
+def every(seconds: float, *, expires: float | None = None) -> dict:
+    """A beat entry's options: a tick that is not run before the next one is dropped."""
+    return {"schedule": seconds, "options": {"expires": expires if expires is not None else seconds}}
+
+
+def _collected(method: str) -> dict:
+    from django.apps import apps
+
+    collected: dict = {}
+    for config in apps.get_app_configs():
+        declared = getattr(config, method, None)
+        if declared is None:
+            continue
+        entries = declared()
+        if overlap := collected.keys() & entries.keys():
+            raise ValueError(f"{config.name} redeclares {sorted(overlap)} ({method})")
+        collected |= entries
+    return collected
+
+
+def task_routes() -> dict:
+    """Every app's task routes (exact task names win over patterns)."""
+    return _collected("celery_task_routes")
+
+
+def beat_schedule() -> dict:
+    """Every app's beat entries."""
+    return _collected("celery_beat_schedule")
+
+
+def configure_from_apps() -> None:
+    app.conf.task_routes = task_routes()
+    app.conf.beat_schedule = beat_schedule()
+    app.amqp.flush_routes()
 
 
 def _restore_unacked_unless_disconnected(restore):

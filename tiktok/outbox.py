@@ -8,6 +8,10 @@ claims committed rows in batches (``DELETE ... FOR UPDATE SKIP LOCKED RETURNING`
 several workers' relays share the work without sending a row twice), publishes them and
 commits; a failed publish rolls the claim back and the rows stay. Tasks must therefore
 be idempotent (they are): a crash between the publish and the commit sends a row again.
+With a replicated broker (``OUTBOX_BROKER_MIN_REPLICAS``, on behind Sentinel) the claim
+commits only once a replica acknowledged the batch (Redis ``WAIT``): a master that dies
+with messages its replica never got, before Sentinel promotes that replica, costs a
+resend, not a task.
 The ``drain_outbox`` beat task relays one batch too, so rows are published even while
 no relay listens.
 
@@ -28,8 +32,8 @@ sends the rows of such a task claimed together as one message carrying all their
 task that splits its work into sub-tasks (it fails and is retried if the broker is
 down) and for best-effort hints whose loss a later run repairs.
 
-Tasks are named, not imported, so a lower layer can start a higher layer's work
-(``videos`` publishing a video starts ``feed`` fan-out) without importing it.
+An app enqueues its own tasks here; a lower layer starts a higher layer's work by
+publishing a domain event (``tiktok.events``), which records one row per handler task.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -72,6 +76,16 @@ _CLAIM_SQL = (
 
 class PublishFailed(Exception):
     """The broker refused a claimed batch; its rows are back in the outbox."""
+
+
+class NotReplicated(Exception):
+    """The broker's replicas did not acknowledge a published batch in time."""
+
+
+# Written after a batch's messages on a connection of the relay's own: ``WAIT`` counts the
+# replicas that have a connection's writes, and the replication stream is in order, so a
+# replica that acknowledged this write has the batch's messages (published before it).
+_FENCE_KEY = "tiktok:outbox:replicated"
 
 
 @dataclass(frozen=True)
@@ -202,7 +216,7 @@ def relay_batch(*, limit: int, broker=None) -> int:
                 return 0
             claimed = [row[0] for row in rows]
             # The scope puts the claim's WAL position in every message's ``db_min_lsn``.
-            with db_router.scope(required_lsn=rows[0][5]):
+            with _replicated(broker) as confirm, db_router.scope(required_lsn=rows[0][5]):
                 tasks = [
                     Task(name, json.loads(args), json.loads(kwargs), request_id)
                     for _, name, args, kwargs, _, _, request_id in rows
@@ -216,6 +230,7 @@ def relay_batch(*, limit: int, broker=None) -> int:
                         connection=broker,
                         headers={"request_id": task.request_id} if task.request_id else None,
                     )
+                confirm()
     except Exception as exc:
         if not claimed:
             raise  # the claim itself failed (the primary): nothing was taken
@@ -224,6 +239,44 @@ def relay_batch(*, limit: int, broker=None) -> int:
     oldest = max(timezone.now() - row[4] for row in rows)
     logger.debug("relayed %d outbox row(s); the oldest waited %.1f ms", len(rows), oldest.total_seconds() * 1000)
     return len(rows)
+
+
+@contextmanager
+def _replicated(broker) -> Iterator:
+    """Yields ``confirm()``, which raises ``NotReplicated`` unless
+    ``OUTBOX_BROKER_MIN_REPLICAS`` replicas of the broker's master have everything
+    published before it. Raises ``NotReplicated`` at once, before anything is published,
+    while the master has fewer replicas attached (a lone master after a failover: the rows
+    wait for its replica rather than being sent again and again). Its connection is taken
+    before the batch is published: if that master dies meanwhile, ``confirm`` fails on it
+    rather than asking a newly promoted one."""
+    wanted = settings.OUTBOX_BROKER_MIN_REPLICAS
+    if wanted <= 0:
+        yield lambda: None
+        return
+    with ExitStack() as stack:
+        if broker is None:
+            broker = stack.enter_context(_app().connection_for_write())
+        channel = broker.default_channel
+        client = channel.Client(connection_pool=channel.pool, single_connection_client=True)
+        stack.callback(client.close)
+        info = client.info("replication")
+        # Online: a replica still loading its first copy would not acknowledge in time.
+        online = sum(1 for key, value in info.items() if key[:5] == "slave" and _online(value))
+        if online < wanted:
+            raise NotReplicated(f"the broker's master has {online} of {wanted} replica(s) online")
+
+        def confirm() -> None:
+            client.set(_FENCE_KEY, "1")
+            acked = client.execute_command("WAIT", wanted, settings.OUTBOX_BROKER_REPLICA_TIMEOUT_MS)
+            if acked < wanted:
+                raise NotReplicated(f"{acked} of {wanted} broker replica(s) acknowledged the batch")
+
+        yield confirm
+
+
+def _online(replica) -> bool:
+    return isinstance(replica, dict) and replica.get("state") == "online"
 
 
 def _batched(tasks: list[Task]) -> list[Task]:

@@ -340,15 +340,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT_SECONDS * 0.9)
 CELERY_TASK_SOFT_TIME_LIMIT = int(CELERY_VISIBILITY_TIMEOUT_SECONDS * 0.8)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {
-    # A takedown must not wait behind transcodes (exact names win over patterns).
-    "videos.tasks.video_quarantine_sync": {"queue": "default"},
-    "videos.tasks.owner_media_sync": {"queue": "default"},  # suspension: quarantine now
-    "videos.tasks.video_delete_objects": {"queue": "default"},  # owner delete: purge the CDN now
-    "videos.tasks.*": {"queue": "media"},
-    "accounts.tasks.avatar_process": {"queue": "media"},
-    "feed.tasks.fanout_*": {"queue": "fanout"},
-}
+# Each app declares its task routes and beat entries (``celery_task_routes`` and
+# ``celery_beat_schedule`` on its AppConfig); ``tiktok.celery`` collects them.
 CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
 CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
 if REDIS_SENTINELS:
@@ -375,6 +368,13 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 OUTBOX_RELAY_BATCH_SIZE = env.int("OUTBOX_RELAY_BATCH_SIZE", default=500)
 OUTBOX_RELAY_LINGER_SECONDS = env.float("OUTBOX_RELAY_LINGER_SECONDS", default=0.01)
 OUTBOX_RELAY_WAIT_SECONDS = env.float("OUTBOX_RELAY_WAIT_SECONDS", default=1.0)
+# With a replicated broker (Sentinel), a relayed batch's rows are deleted only once this
+# many replicas of the broker's master acknowledged it (Redis ``WAIT``) within the
+# timeout; else they stay and are sent again: a failover to a replica that never got the
+# messages loses none. A master with fewer replicas attached gets nothing (the rows wait).
+# 0: the rows go once the broker accepted them.
+OUTBOX_BROKER_MIN_REPLICAS = env.int("OUTBOX_BROKER_MIN_REPLICAS", default=1 if REDIS_SENTINELS else 0)
+OUTBOX_BROKER_REPLICA_TIMEOUT_MS = env.int("OUTBOX_BROKER_REPLICA_TIMEOUT_MS", default=500)
 
 # --- Object storage (S3-compatible) ---------------------------------------------------
 
@@ -708,33 +708,5 @@ REPORT_FULL_WEIGHT_ACCOUNT_AGE_DAYS = env.int("REPORT_FULL_WEIGHT_ACCOUNT_AGE_DA
 REPORT_TARGET_COUNTED_PER_HOUR = env.int("REPORT_TARGET_COUNTED_PER_HOUR", default=20)
 
 # --- Periodic tasks (Celery beat; RedBeat holds a lock so a second beat stays idle) ----
-
-
-def _every(seconds: float, *, expires: float | None = None) -> dict:
-    """A schedule entry option set: a tick that is not run before the next one is dropped."""
-    return {"schedule": seconds, "options": {"expires": expires if expires is not None else seconds}}
-
-
+# The entries are each app's (``celery_beat_schedule`` on its AppConfig); their intervals:
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
-
-CELERY_BEAT_SCHEDULE = {
-    "activity-flush-counters": {"task": "activity.tasks.flush_counters", **_every(COUNTER_FLUSH_SECONDS)},
-    "activity-recount-counters": {"task": "activity.tasks.recount_counters", **_every(3600.0, expires=1800.0)},
-    "feed-refresh-active": {"task": "feed.tasks.refresh_active_feeds", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
-    "feed-recompute-trending": {"task": "feed.tasks.recompute_trending", **_every(TRENDING_INTERVAL_SECONDS)},
-    "videos-delete-abandoned-uploads": {"task": "videos.tasks.delete_abandoned_uploads", **_every(900.0)},
-    "videos-requeue-stuck-processing": {"task": "videos.tasks.requeue_stuck_processing", **_every(300.0)},
-    "worker-heartbeat": {"task": "tiktok.tasks.worker_heartbeat", **_every(WORKER_HEARTBEAT_SECONDS)},
-    "outbox-drain": {"task": "tiktok.tasks.drain_outbox", **_every(10.0)},
-    "accounts-delete-expired-tokens": {"task": "accounts.tasks.tokens_delete_expired", **_every(3600.0)},
-    "videos-recount-hashtags": {"task": "feed.tasks.recount_hashtags", **_every(HASHTAG_RECOUNT_SECONDS)},
-    "activity-expire-notifications": {"task": "activity.tasks.notifications_expire", **_every(3600.0)},
-    "feed-for-you-engaged": {
-        "task": "discovery.tasks.refresh_engaged_for_you",
-        **_every(FOR_YOU_ENGAGED_INTERVAL_SECONDS),
-    },
-    "feed-for-you-active": {"task": "discovery.tasks.refresh_active_for_you", **_every(FEED_REFRESH_INTERVAL_SECONDS)},
-    "feed-co-engagement": {"task": "discovery.tasks.recompute_co_engagement", **_every(FOR_YOU_CO_INTERVAL_SECONDS)},
-    "feed-tag-pools": {"task": "discovery.tasks.recompute_tag_pools", **_every(FOR_YOU_TAG_POOLS_INTERVAL_SECONDS)},
-    "feed-for-you-ranker": {"task": "discovery.tasks.fit_for_you_ranker", **_every(FOR_YOU_MODEL_INTERVAL_SECONDS)},
-}

@@ -5,6 +5,7 @@ import time
 from celery import shared_task
 from django.core.cache import caches
 
+from tiktok import idempotency
 from tiktok.keys import WORKER_HEARTBEAT_COUNT_KEY, WORKER_HEARTBEAT_KEY
 
 
@@ -30,3 +31,9 @@ def drain_outbox() -> int:
     from tiktok import outbox
 
     return outbox.drain()
+
+
+@shared_task(name="tiktok.tasks.idempotency_records_delete_expired")
+def idempotency_records_delete_expired() -> int:
+    """Delete Idempotency-Key records past their 24 h (``tiktok.idempotency``)."""
+    return idempotency.records_delete_expired()

@@ -11,7 +11,7 @@ Flow of a video (each step one service, each write one transaction):
    quarantine of taken-down media, abandoned uploads, stuck processing.
 
 Higher layers learn of changes through tasks named in the outbox: publishing a video
-enqueues ``feed.tasks.fanout_video``, withdrawing one ``feed.tasks.purge_video``.
+publishes ``VideoPublished``, withdrawing one ``VideoWithdrawn`` (``videos.events``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tiktok import db_router
+from tiktok import db_router, events
 from tiktok.exceptions import ApplicationError, ConflictError, NotFoundError
 from tiktok.outbox import enqueue_on_commit
 from videos import hashtags, store
+from videos.events import VideoCaptionChanged, VideoPublished, VideoWithdrawn
 from videos.models import Moderation, Video, VideoStatus
 from videos.selectors import parse_video_id, video_cards_invalidate
 
@@ -38,8 +39,7 @@ logger = logging.getLogger(__name__)
 def video_published(*, video_id) -> None:
     """Tell the feeds a video became ready and visible (fan-out after commit), and the
     users its caption mentions."""
-    enqueue_on_commit("feed.tasks.fanout_video", str(video_id))
-    enqueue_on_commit("activity.tasks.notification_sync_caption", str(video_id))
+    events.publish(VideoPublished(video_id=str(video_id)))
 
 
 def video_withdrawn(*, video_id, owner_id: int | None, feed_id: int | None = None) -> None:
@@ -48,7 +48,7 @@ def video_withdrawn(*, video_id, owner_id: int | None, feed_id: int | None = Non
     Reads drop it at once anyway: cards are only shown for public videos. A deleted
     video's row is gone when the purge runs: pass its ``feed_id`` (the feeds' member).
     """
-    enqueue_on_commit("feed.tasks.purge_video", str(video_id), owner_id, feed_id)
+    events.publish(VideoWithdrawn(video_id=str(video_id), owner_id=owner_id, feed_id=feed_id))
 
 
 def locked_video(video_id: uuid.UUID) -> Video | None:
@@ -204,7 +204,7 @@ def video_update_caption(*, video_id, owner, caption: str) -> Video:
             hashtags.video_hashtags_set(video=video)
             video_cards_invalidate([video.id])
             # Users the new caption mentions hear of it (only while the video is public).
-            enqueue_on_commit("activity.tasks.notification_sync_caption", str(video.id))
+            events.publish(VideoCaptionChanged(video_id=str(video.id)))
     return video
 
 

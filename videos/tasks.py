@@ -1,6 +1,6 @@
 """Celery tasks of the videos app: each takes ids and calls the service it is named after.
 
-All of them are routed to the ``media`` queue (``CELERY_TASK_ROUTES``). ``acks_late`` is
+All of them are routed to the ``media`` queue (``VideosConfig.celery_task_routes``). ``acks_late`` is
 global: a worker killed mid-task leaves the message to be redelivered, and every
 service here is safe to run again.
 """

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from activity.models import Like, View
@@ -11,6 +10,7 @@ from discovery import model, ranking, tasks, training
 from tests.factories import UserFactory
 from tests.helpers.api import client_for
 from tests.helpers.discovery import tagged_video
+from tiktok.celery import beat_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +135,7 @@ def test_a_cards_reasons_put_the_source_that_contributed_most_first():
 
 
 def test_beat_refits_the_ranker_every_hour_or_so():
-    tick = settings.CELERY_BEAT_SCHEDULE["feed-for-you-ranker"]
+    tick = beat_schedule()["feed-for-you-ranker"]
     assert tick["task"] == "discovery.tasks.fit_for_you_ranker"
     assert tick["schedule"] <= 3600
 

@@ -116,9 +116,10 @@ def test_app_services_use_the_hosts_compose_defines(compose):
 def test_commands_name_programs_that_exist_in_the_project(compose):
     from django.core.management import get_commands
 
-    from tiktok.settings import CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_ROUTES
+    from tiktok.celery import task_routes
+    from tiktok.settings import CELERY_TASK_DEFAULT_QUEUE
 
-    known_queues = {CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in CELERY_TASK_ROUTES.values()}
+    known_queues = {CELERY_TASK_DEFAULT_QUEUE} | {route["queue"] for route in task_routes().values()}
     consumed: set[str] = set()
     for name in APP_SERVICES:
         command = command_of(compose["services"][name])

@@ -1,6 +1,10 @@
 """The layering contract (pyproject.toml, ``[tool.importlinter]``) holds, and would catch
-a wrong-way import: an upward import in a scratch copy of the tree breaks it."""
+a wrong-way import: an upward import in a scratch copy of the tree breaks it. Nor does a
+lower app name a higher app's task (a string such as ``"feed.tasks.fanout_video"`` in
+``videos``): it publishes an event the higher app subscribes to (``tiktok.events``)."""
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -46,3 +50,44 @@ def test_an_upward_import_breaks_the_contract(tmp_path, module, upward_import):
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
+
+
+# --- Task names: a lower app starts higher work by publishing an event (tiktok.events) --
+
+LAYERS = ["tiktok", "accounts", "videos", "activity", "feed", "discovery", "moderation", "api"]
+TASK_NAME = re.compile(r"(\w+)\.tasks\.[\w*]+")
+
+
+def upward_task_names(tree: Path) -> list[str]:
+    """Every string in a lower app's code that is the name of a higher app's task."""
+    found = []
+    for rank, app in enumerate(LAYERS):
+        for path in sorted((tree / app).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+                    continue
+                match = TASK_NAME.fullmatch(node.value.strip())
+                if match and match[1] in LAYERS and LAYERS.index(match[1]) > rank:
+                    found.append(f"{path.relative_to(tree)}:{node.lineno}: {node.value!r}")
+    return found
+
+
+def test_no_lower_app_names_a_higher_apps_task():
+    assert upward_task_names(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "upward_line"),
+    [
+        ("videos/services.py", 'enqueue_on_commit("feed.tasks.fanout_video", "1")'),
+        ("activity/services.py", 'Task("feed.tasks.merge_creator_into_feed", (1, 2))'),
+        ("tiktok/settings.py", 'ROUTES = {"feed.tasks.fanout_*": {"queue": "fanout"}}'),
+    ],
+)
+def test_a_higher_apps_task_name_in_a_lower_app_is_caught(tmp_path, module, upward_line):
+    tree = tmp_path / "tree"
+    for app in LAYERS:
+        shutil.copytree(ROOT / app, tree / app, ignore=shutil.ignore_patterns("__pycache__"))
+    with (tree / module).open("a") as handle:
+        handle.write(f"\n\ndef _scratch():\n    {upward_line}\n")
+    assert [line for line in upward_task_names(tree) if line.startswith(module)]
