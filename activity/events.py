@@ -7,12 +7,16 @@ from tiktok.events import Event
 
 @dataclass(frozen=True)
 class FollowCreated(Event):
+    """A user followed a creator: the creator's recent videos join the follower's feed."""
+
     follower_id: int
     followee_id: int
 
 
 @dataclass(frozen=True)
 class FollowRemoved(Event):
+    """A user unfollowed a creator: the creator's videos leave the follower's feed."""
+
     follower_id: int
     followee_id: int
 

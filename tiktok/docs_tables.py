@@ -20,6 +20,8 @@ from django.apps import apps
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tiktok import events as domain_events
+
 REPO = Path(settings.BASE_DIR)
 DOC_FILES = ["docs/architecture.md", "docs/operations.md"]
 BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
@@ -189,7 +191,18 @@ def lua_scripts() -> str:
     return "\n".join(lines) + "\n"
 
 
+def events() -> str:
+    """Every declared domain event: who declares it, what it means, and its handler tasks."""
+    lines = ["| event | declared in | means | handlers |", "|---|---|---|---|"]
+    for _name, event_type in sorted(domain_events.declared_events().items()):
+        meaning = " ".join((inspect.getdoc(event_type) or "").split())
+        handlers = ", ".join(f"`{task}`" for task in domain_events.handlers(event_type)) or "none"
+        lines.append(f"| `{event_type.__name__}` | `{event_type.__module__}` | {meaning} | {handlers} |")
+    return "\n".join(lines) + "\n"
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "events": events,
     "lua-scripts": lua_scripts,
     "http-resources": http_resources,
     "beat-schedule": beat_schedule,
