@@ -13,6 +13,7 @@ from activity import selectors as activity_selectors
 from api import cards
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import ActivityVideoPageOutput
+from api.serializers.fields import StrictCharField
 from api.serializers.users import (
     AvatarCreateOutput,
     AvatarStateOutput,
@@ -33,8 +34,8 @@ class MeApi(APIView):
     throttle_classes = [WriteThrottle]
 
     class MeUpdateInput(serializers.Serializer):
-        display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-        bio = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        display_name = StrictCharField(max_length=64, required=False, allow_blank=True)
+        bio = StrictCharField(max_length=300, required=False, allow_blank=True)
 
     @extend_schema(responses={200: MeOutput})
     def get(self, request):

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from activity import notifications
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import NotificationPageOutput, UnreadCountOutput
+from api.serializers.fields import StrictBooleanField
 from tiktok.exceptions import ApplicationError
 from tiktok.throttles import WriteThrottle
 
@@ -46,7 +47,7 @@ class NotificationReadApi(APIView):
 
     class ReadInput(serializers.Serializer):
         up_to = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-        all = serializers.BooleanField(required=False)
+        all = StrictBooleanField(required=False)
 
         def validate(self, attrs):
             if ("up_to" in attrs) == bool(attrs.get("all")):
