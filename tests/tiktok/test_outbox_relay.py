@@ -3,14 +3,10 @@ the write's NOTIFY; a broker it cannot reach loses nothing; relays that run at o
 send a row twice; a worker's relay brings a follow to the feed and its notification to
 the inbox within about a second."""
 
-import base64
-import json
 import threading
 import time
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connections, transaction
 
 from activity.models import Notification, NotificationKind
@@ -18,6 +14,7 @@ from feed import services as feed_services
 from feed import store
 from tests.factories import UserFactory, VideoFactory
 from tests.helpers.api import client_for
+from tests.helpers.broker import queued_messages
 from tests.helpers.stack import wait_until
 from tiktok import outbox
 from tiktok.models import OutboxMessage
@@ -41,14 +38,6 @@ def start_relay():
     yield start
     for relay in relays:
         relay.stop()
-
-
-def queued_messages() -> list[tuple[str, list]]:
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    messages = [json.loads(raw) for raw in broker.lrange("default", 0, -1)]
-    return sorted(
-        (message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0]) for message in messages
-    )
 
 
 def test_a_rolled_back_write_leaves_nothing_to_relay(real_broker):

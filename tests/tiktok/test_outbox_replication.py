@@ -15,8 +15,8 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from tests.conftest import wait_until
-from tests.tiktok.test_outbox_relay import queued_messages
+from tests.helpers.broker import queued_messages
+from tests.helpers.stack import wait_until
 from tiktok import outbox
 from tiktok.models import OutboxMessage
 

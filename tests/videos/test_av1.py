@@ -14,9 +14,8 @@ import pytest
 import requests
 
 from activity.counters import counter_flush
-from tests.conftest import client_for
-from tests.factories import UserFactory
-from tests.videos.conftest import bucket_keys, upload
+from tests.helpers.av1 import popular_video, view_by
+from tests.helpers.videos import bucket_keys
 from videos import av1, store
 from videos.models import Moderation, Video
 from videos.services import video_set_moderation
@@ -25,31 +24,6 @@ pytestmark = pytest.mark.django_db
 
 AV1_CODECS = re.compile(r'CODECS="av01\.0\.\d\d[MH]\.08,mp4a\.40\.2"')
 AVC_CODECS = 'CODECS="avc1.4d401f,mp4a.40.2"'
-
-
-def view_by(count: int, video_id: str, capture) -> None:
-    """``count`` viewers watch the video (their counter deltas wait in Redis for a flush)."""
-    for _ in range(count):
-        with capture(execute=True):
-            response = client_for(UserFactory()).post(
-                f"/api/v1/videos/{video_id}/view", {"watched_ms": 900}, format="json"
-            )
-        assert response.status_code == 202 and response.json()["recorded"] is True, response.content
-
-
-def popular_video(client, path, complete, capture, settings) -> Video:
-    """A ready video pushed from below the threshold to it by viewers, then flushed."""
-    settings.AV1_VIEW_THRESHOLD = 3
-    video_id = upload(client, path)
-    complete(client, video_id)
-    view_by(2, video_id, capture)
-    with capture(execute=True):
-        counter_flush()
-    assert not any(av1.is_av1(item) for item in Video.objects.get(pk=video_id).renditions)  # 2 views: not yet
-    view_by(1, video_id, capture)
-    with capture(execute=True):
-        counter_flush()
-    return Video.objects.get(pk=video_id)
 
 
 def follow(url: str) -> list[bytes]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.moderation.test_browser import browser  # noqa: F401 - the headless Chromium fixture
-from tests.videos.test_av1 import popular_video
+from tests.helpers.av1 import popular_video
 
 # Loads the app's hls.js, plays ``src`` muted and answers once a frame is decoded and
 # time advances: the codec of the level playing, every level's codec, AV1 support.

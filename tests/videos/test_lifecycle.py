@@ -13,7 +13,7 @@ from io import StringIO
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.conftest import REPO
+from tests.helpers.stack import REPO
 from tiktok.storage import s3_client
 from videos.lifecycle import bucket_lifecycle_apply, lifecycle_configuration
 
