@@ -14,6 +14,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from tiktok import media_urls
 from tiktok.storage import s3_client
 from web.bucket_cors import bucket_cors_apply
 from web.views import content_security_policy
@@ -104,3 +105,21 @@ def test_the_client_page_has_a_strict_content_security_policy_and_no_inline_scri
     assert not re.search(r"<style|\sstyle=", html), "no inline styles"
     for static in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
         assert client.get(static).status_code == 200, static
+
+
+@pytest.mark.django_db
+def test_the_cdn_grants_media_to_the_local_client_origin_only():
+    """The local CDN answers media cross-origin only to pages of this machine (compose: only
+    WEB_CLIENT_ORIGINS), never to any origin."""
+    if not settings.CDN_BASE_URL:
+        pytest.skip("no CDN in this environment")
+    key = "processed/cors-probe/master.m3u8"
+    s3_client().put_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key, Body=b"#EXTM3U\n")
+    url = media_urls.cdn_url(key)
+    origin = settings.WEB_CLIENT_ORIGINS[0]
+    allowed = requests.get(url, headers={"Origin": origin}, timeout=10)
+    assert allowed.status_code == 200
+    assert allowed.headers.get("Access-Control-Allow-Origin") == origin
+    refused = requests.get(url, headers={"Origin": OTHER}, timeout=10)
+    assert refused.status_code == 200  # the token authorises the bytes; the browser withholds them
+    assert "Access-Control-Allow-Origin" not in refused.headers
