@@ -10,8 +10,8 @@ from what the operation is:
   token sent to any operation), 403 when it changes something as a signed-in user
   (owner-only and staff-only actions);
 - 404 when its path names a resource;
-- 409 when it acts on a resource (``POST`` under a resource path: the resource is in the
-  wrong state) or honours ``Idempotency-Key`` (a duplicate in flight), 422 for a reused key;
+- 409 when it acts on a resource (``POST`` under a resource path or without a body, e.g.
+  ``/me/avatar/complete``: the resource is in the wrong state) or honours ``Idempotency-Key`` (a duplicate in flight), 422 for a reused key;
 - 429 everywhere (throttles) and 503 everywhere (a backing service is down).
 
 An operation's own documented answers are kept; only missing statuses are added. Every
@@ -73,7 +73,7 @@ def _error_statuses(method: str, path: str, operation: dict) -> set[str]:
         statuses.add("404")
     if any(parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key" for parameter in parameters):
         statuses.update({"409", "422"})
-    if method == "post" and "{" in path:
+    if method == "post" and ("{" in path or not has_body):
         statuses.add("409")  # an action on a resource in the wrong state (e.g. completed already)
     return statuses
 
