@@ -1,10 +1,12 @@
 """Reports on videos and comments: deduplicated while open, weighed by the reporter's age
 and standing, throttled, and automatic hiding that leaves the decision to a moderator."""
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from moderation import services, weights
@@ -161,21 +163,26 @@ def test_reports_past_the_hourly_cap_of_a_video_are_recorded_but_weigh_nothing(
 
 
 def test_reports_are_throttled_per_account(auth_client, settings):
+    """Reports count in fixed hourly windows: a minute into one, the refusal says to wait
+    the rest of the hour (on a frozen clock: near the end of a window the wait is short)."""
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "reports": "3/hour"},
     }
-    videos = [VideoFactory() for _ in range(4)]
-    for video in videos[:3]:
-        accepted = auth_client.post(f"/api/v1/videos/{video.id}/report", {"reason": "spam"}, format="json")
-        assert accepted.status_code == 201
-    refused = auth_client.post(f"/api/v1/videos/{videos[3].id}/report", {"reason": "spam"}, format="json")
-    assert_error(refused, 429, "throttled")
-    assert int(refused["Retry-After"]) > 60  # an hourly window
-    comment = CommentFactory()
-    on_comment = auth_client.post(f"/api/v1/comments/{comment.id}/report", {"reason": "spam"}, format="json")
-    assert_error(on_comment, 429, "throttled")
-    assert not Report.objects.filter(video=videos[3]).exists()
+    hour = 3600
+    next_window = (int(time.time()) // hour + 1) * hour
+    with time_machine.travel(next_window + 60, tick=False):
+        videos = [VideoFactory() for _ in range(4)]
+        for video in videos[:3]:
+            accepted = auth_client.post(f"/api/v1/videos/{video.id}/report", {"reason": "spam"}, format="json")
+            assert accepted.status_code == 201
+        refused = auth_client.post(f"/api/v1/videos/{videos[3].id}/report", {"reason": "spam"}, format="json")
+        assert_error(refused, 429, "throttled")
+        assert int(refused["Retry-After"]) == hour - 60  # the rest of the hourly window
+        comment = CommentFactory()
+        on_comment = auth_client.post(f"/api/v1/comments/{comment.id}/report", {"reason": "spam"}, format="json")
+        assert_error(on_comment, 429, "throttled")
+        assert not Report.objects.filter(video=videos[3]).exists()
 
 
 def test_a_moderators_final_decision_is_not_overridden_by_reports(login, make_user, settings, run_on_commit):
