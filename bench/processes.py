@@ -15,8 +15,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PRIMARY = "postgres://tiktok:tiktok@127.0.0.1:55432"
-REPLICA = "postgres://tiktok:tiktok@127.0.0.1:55433"
+
+
+def _server(url: str) -> str:
+    """``postgres://user:password@host:port`` of a database URL (its database name dropped)."""
+    return url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+
+
+# The stack's servers (`bin/stack env`; its default ports otherwise): the bench makes its
+# own databases on them.
+PRIMARY = _server(os.environ.get("DATABASE_URL", "postgres://tiktok:tiktok@127.0.0.1:55432/tiktok"))
+REPLICA = _server(
+    os.environ.get("DATABASE_REPLICA_URLS", "postgres://tiktok:tiktok@127.0.0.1:55433/tiktok").split(",")[0]
+)
 
 
 def say(message: str) -> None:
@@ -33,10 +44,11 @@ def pg(url: str, **kwargs):
 
 
 def wait_for_replica(database: str, timeout: float) -> float:
-    """Block until the replica has replayed the primary's current WAL position."""
+    """Block until the replica has replayed everything committed on the primary (its WAL
+    flush position: the insert position can point past WAL nothing flushes on a quiet primary)."""
     started = reported = time.monotonic()
     with pg(f"{PRIMARY}/{database}") as primary:
-        target = primary.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn").fetchone()[0]
+        target = primary.execute("SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn").fetchone()[0]
     while True:
         try:
             with pg(f"{REPLICA}/{database}", connect_timeout=2) as replica:
