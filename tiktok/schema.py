@@ -11,7 +11,8 @@ from what the operation is:
   (owner-only and staff-only actions);
 - 404 when its path names a resource;
 - 409 when it acts on a resource (``POST`` under a resource path or without a body, e.g.
-  ``/me/avatar/complete``: the resource is in the wrong state) or honours ``Idempotency-Key`` (a duplicate in flight), 422 for a reused key;
+  ``/me/avatar/complete``: the resource is in the wrong state) or honours
+  ``Idempotency-Key`` (a duplicate in flight), 422 for a reused key;
 - 429 everywhere (throttles) and 503 everywhere (a backing service is down).
 
 An operation's own documented answers are kept; only missing statuses are added. Every
