@@ -24,7 +24,7 @@ from activity.models import Block, Follow, Mute
 from feed import selectors, store, trending_store
 from feed.store import Entry
 from tiktok import db_router, metrics
-from tiktok.outbox import enqueue
+from tiktok.outbox import enqueue_on_commit
 from videos.models import Video
 from videos.selectors import feed_ids_by_video_id
 
@@ -115,7 +115,7 @@ def fanout_plan(*, video_id: str) -> Iterator[list[int]]:
         store.add_creator_video(creator_id=owner_id, entry=entry, keep=settings.FEED_BIG_CREATOR_KEEP)
         if first_time:
             for batch in selectors.follower_id_batches(creator_id=owner_id, batch_size=settings.FANOUT_BATCH_SIZE):
-                enqueue("feed.tasks.fanout_big_creator_followers", owner_id, batch)
+                enqueue_on_commit("feed.tasks.fanout_big_creator_followers", owner_id, batch)
         return
     yield from selectors.follower_id_batches(creator_id=owner_id, batch_size=settings.FANOUT_BATCH_SIZE)
 

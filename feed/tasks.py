@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from feed import selectors, services, store
-from tiktok.outbox import enqueue
+from tiktok.outbox import enqueue, enqueue_on_commit
 from videos import hashtags
 
 RETRY = {"autoretry_for": store.REDIS_ERRORS, "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
@@ -19,9 +19,11 @@ RETRY = {"autoretry_for": store.REDIS_ERRORS, "retry_backoff": True, "retry_jitt
 
 @shared_task(name="feed.tasks.fanout_video", **RETRY)
 def fanout_video(video_id: str) -> int:
+    """Record one batch task per follower batch in the outbox, each committed at once (so
+    workers start on the first batch while later ones are read), never lost on the way."""
     count = 0
     for batch in services.fanout_plan(video_id=video_id):
-        enqueue("feed.tasks.fanout_batch", video_id, batch)
+        enqueue_on_commit("feed.tasks.fanout_batch", video_id, batch)
         count += 1
     return count
 

@@ -24,7 +24,7 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "task_name", "args", "attempts", "last_error", "created_at")
+    list_display = ("id", "task_name", "args", "created_at", "sent_at", "sends", "attempts", "last_error")
     list_filter = ("task_name", "created_at")
     search_fields = ("task_name",)
     ordering = ("id",)

@@ -158,6 +158,17 @@ def _enter_task_scope(task_id=None, task=None, **kwargs):
     logger.info("task %s[%s] started", task.name, task_id)
 
 
+@signals.task_success.connect
+def _outbox_rows_done(sender=None, **kwargs):
+    """The task ran to success: its outbox rows (if the relay sent it) are not sent again.
+    Before the broker's acknowledgement: a crash in between runs the task once more."""
+    ids = getattr(sender.request, "outbox_ids", None) if sender is not None else None
+    if ids and not getattr(sender.request, "is_eager", False):
+        from tiktok import outbox
+
+        outbox.done(ids)
+
+
 @signals.task_postrun.connect
 def _leave_task_scope(task_id=None, task=None, state=None, **kwargs):
     from tiktok.logging import request_id_var

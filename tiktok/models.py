@@ -7,9 +7,12 @@ class OutboxMessage(models.Model):
     """A task to enqueue, written in the same transaction as the change that needs it.
 
     After the commit the outbox relay (a thread in every Celery worker, ``tiktok.outbox``)
-    claims it, publishes it and deletes it; if the broker is down it stays here until a
-    relay (or ``drain_outbox``) publishes it once the broker is back. So a committed write
-    never loses the work it needs (fan-out, processing), and the request never fails for it.
+    claims it, publishes it and marks it sent; the worker that runs the task to success
+    deletes it. If the broker is down it stays unsent until a relay (or ``drain_outbox``)
+    publishes it once the broker is back; if no worker finished it in time (a message the
+    broker lost, a task that kept failing) it is sent again, a bounded number of times.
+    So a committed write never loses the work it needs (fan-out, processing), and the
+    request never fails for it.
     """
 
     task_name = models.CharField(max_length=200)
@@ -21,6 +24,9 @@ class OutboxMessage(models.Model):
     # The request (or task) that recorded it: the relay publishes it with that id, so the
     # task's log lines carry the id of the request that started it.
     request_id = models.CharField(max_length=64, blank=True, db_default="")
+    # When a relay last published it (None: not yet), and how many times it was published.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sends = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     def __str__(self) -> str:
         return f"{self.task_name}{tuple(self.args)}"

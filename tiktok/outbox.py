@@ -4,10 +4,17 @@
 caller's transaction, with a ``NOTIFY`` on ``RELAY_CHANNEL`` that PostgreSQL delivers
 only if the transaction commits. The request publishes nothing: a ``Relay`` (a thread in
 every Celery worker's main process, ``tiktok.celery``) is woken by that notification,
-claims committed rows in batches (``DELETE ... FOR UPDATE SKIP LOCKED RETURNING``, so
-several workers' relays share the work without sending a row twice), publishes them and
-commits; a failed publish rolls the claim back and the rows stay. Tasks must therefore
-be idempotent (they are): a crash between the publish and the commit sends a row again.
+claims committed rows in batches (``UPDATE ... FOR UPDATE SKIP LOCKED RETURNING``, so
+several workers' relays share the work without sending a row twice), publishes them with
+their row ids (the ``outbox_ids`` header), marks them sent and commits; a failed publish
+rolls the claim back and the rows stay. The worker that runs a task to success deletes
+its rows (``done``, before the broker's acknowledgement); a row still there
+``OUTBOX_RESEND_AFTER_SECONDS`` after its publish is sent again, at most
+``OUTBOX_MAX_SENDS`` times. That closes the one window the broker's own redelivery cannot:
+Redis hands a message over (``BRPOP``) before the worker records it as unacknowledged, so
+a worker killed in between takes the message with it. Tasks must therefore be idempotent
+(they are): a crash between the publish and the commit, or between the task's end and its
+acknowledgement, runs a task again.
 With a replicated broker (``OUTBOX_BROKER_MIN_REPLICAS``, on behind Sentinel) the claim
 commits only once a replica acknowledged the batch (Redis ``WAIT``): a master that dies
 with messages its replica never got, before Sentinel promotes that replica, costs a
@@ -28,9 +35,10 @@ A task declared ``outbox_batch=True`` takes one argument, a list of items: the r
 sends the rows of such a task claimed together as one message carrying all their items
 (many likes' notifications become one task per batch, not one per like).
 
-``enqueue("app.tasks.name", *args)`` publishes at once, outside any transaction: for a
-task that splits its work into sub-tasks (it fails and is retried if the broker is
-down) and for best-effort hints whose loss a later run repairs.
+``enqueue("app.tasks.name", *args)`` publishes at once, outside any transaction and
+outside the outbox: only for best-effort hints and periodic sweeps whose loss a later run
+repairs. A task that splits its work into sub-tasks records them here too
+(``enqueue_on_commit`` in autocommit: each commits at once).
 
 An app enqueues its own tasks here; a lower layer starts a higher layer's work by
 publishing a domain event (``tiktok.events``), which records one row per handler task.
@@ -62,16 +70,22 @@ RELAY_CHANNEL = "outbox_relay"
 STOP_CHECK_SECONDS = 0.5  # how soon a waiting relay notices ``stop()``
 _TABLE = OutboxMessage._meta.db_table
 
-# Claim the oldest committed rows no other relay holds, with the primary's WAL position:
-# the rows' commits are before it, so a task told to read at least that far (its
-# ``db_min_lsn`` header) sees what the write that recorded it wrote.
+# Claim the oldest committed rows no other relay holds that were never sent, or were sent
+# longer ago than the resend delay and not given up on (``%(resend)s`` seconds, ``%(max)s``
+# sends), with the primary's WAL position: the rows' commits are before it, so a task told
+# to read at least that far (its ``db_min_lsn`` header) sees what the write that recorded
+# it wrote.
 _CLAIM_SQL = (
-    f"WITH claimed AS (DELETE FROM {_TABLE} WHERE id IN "  # noqa: S608 - the model's table
-    f"(SELECT id FROM {_TABLE} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, task_name, args, kwargs, created_at, request_id) "
-    "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, request_id "
-    "FROM claimed ORDER BY id"
+    f"WITH claimed AS (UPDATE {_TABLE} SET sent_at = now(), sends = sends + 1 WHERE id IN "  # noqa: S608 - the model's table
+    f"(SELECT id FROM {_TABLE} WHERE sent_at IS NULL "
+    "OR (sent_at < now() - make_interval(secs => %(resend)s) AND sends < %(max)s) "
+    "ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, task_name, args, kwargs, created_at, request_id, sends) "
+    "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, "
+    "request_id, sends FROM claimed ORDER BY id"
 )
+# The header that carries a message's outbox row ids to the worker (``done``).
+IDS_HEADER = "outbox_ids"
 
 
 class PublishFailed(Exception):
@@ -96,6 +110,7 @@ class Task:
     args: Sequence = ()
     kwargs: dict = field(default_factory=dict)
     request_id: str = ""  # of the request that recorded it (its log lines carry it)
+    ids: Sequence[int] = ()  # the outbox rows it is sent for (relayed tasks only)
 
 
 def enqueue_on_commit(task_name: str, *args, **kwargs) -> None:
@@ -210,7 +225,7 @@ def relay_batch(*, limit: int, broker=None) -> int:
     try:
         with transaction.atomic(using=db_router.PRIMARY):
             with connections[db_router.PRIMARY].cursor() as cursor:
-                cursor.execute(_CLAIM_SQL, [limit])
+                cursor.execute(_CLAIM_SQL, _claim_params(limit))
                 rows = cursor.fetchall()
             if not rows:
                 return 0
@@ -218,17 +233,16 @@ def relay_batch(*, limit: int, broker=None) -> int:
             # The scope puts the claim's WAL position in every message's ``db_min_lsn``.
             with _replicated(broker) as confirm, db_router.scope(required_lsn=rows[0][5]):
                 tasks = [
-                    Task(name, json.loads(args), json.loads(kwargs), request_id)
-                    for _, name, args, kwargs, _, _, request_id in rows
+                    Task(name, json.loads(args), json.loads(kwargs), request_id, (message_id,))
+                    for message_id, name, args, kwargs, _, _, request_id, _ in rows
                 ]
                 for task in _batched(tasks):
+                    headers = {IDS_HEADER: list(task.ids)}
+                    if task.request_id:
+                        headers["request_id"] = task.request_id
                     # By name: a task this process does not know (a newer release's) is sent all the same.
                     _app().send_task(
-                        task.name,
-                        args=list(task.args),
-                        kwargs=task.kwargs,
-                        connection=broker,
-                        headers={"request_id": task.request_id} if task.request_id else None,
+                        task.name, args=list(task.args), kwargs=task.kwargs, connection=broker, headers=headers
                     )
                 confirm()
     except Exception as exc:
@@ -238,7 +252,28 @@ def relay_batch(*, limit: int, broker=None) -> int:
         raise PublishFailed(str(exc)) from exc
     oldest = max(timezone.now() - row[4] for row in rows)
     logger.debug("relayed %d outbox row(s); the oldest waited %.1f ms", len(rows), oldest.total_seconds() * 1000)
+    _log_resends(rows)
     return len(rows)
+
+
+def _claim_params(limit: int) -> dict:
+    return {"limit": limit, "resend": settings.OUTBOX_RESEND_AFTER_SECONDS, "max": settings.OUTBOX_MAX_SENDS}
+
+
+def _log_resends(rows) -> None:
+    for message_id, name, *_, sends in rows:
+        if sends == settings.OUTBOX_MAX_SENDS:
+            logger.error("outbox row %d (%s) sent for the last time (%d sends, none finished)", message_id, name, sends)
+        elif sends > 1:
+            logger.warning("outbox row %d (%s) sent again (send %d): no worker finished it", message_id, name, sends)
+
+
+def done(ids: Sequence[int]) -> None:
+    """A worker ran the task of these rows to success: they are not to be sent again."""
+    if not ids:
+        return
+    with connections[db_router.PRIMARY].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {_TABLE} WHERE id = ANY(%s::bigint[])", [list(ids)])  # noqa: S608 - the model's table
 
 
 @contextmanager
@@ -283,15 +318,17 @@ def _batched(tasks: list[Task]) -> list[Task]:
     """``tasks`` in order, except that every task declared ``outbox_batch`` is sent once,
     at its first place, with the items of all its rows."""
     merged: list[Task] = []
-    items_of: dict[str, list] = {}
+    batch_of: dict[str, Task] = {}  # a batch task's one message: its items and row ids grow
     for task in tasks:
         if not getattr(_registered(task.name), "outbox_batch", False):
             merged.append(task)
-        elif task.name in items_of:
-            items_of[task.name].extend(task.args[0])
+        elif (batch := batch_of.get(task.name)) is not None:
+            batch.args[0].extend(task.args[0])
+            batch.ids.extend(task.ids)
         else:
-            items_of[task.name] = list(task.args[0])
-            merged.append(Task(task.name, (items_of[task.name],), request_id=task.request_id))
+            batch = Task(task.name, (list(task.args[0]),), request_id=task.request_id, ids=list(task.ids))
+            batch_of[task.name] = batch
+            merged.append(batch)
     return merged
 
 
@@ -315,8 +352,15 @@ def drain(*, limit: int = DRAIN_BATCH_SIZE) -> int:
 
 
 def pending_count() -> int:
+    """Rows waiting for their first publish."""
     with db_router.use_primary():
-        return OutboxMessage.objects.count()
+        return OutboxMessage.objects.filter(sent_at__isnull=True).count()
+
+
+def in_flight_count() -> int:
+    """Rows published whose task no worker has finished yet (given-up ones included)."""
+    with db_router.use_primary():
+        return OutboxMessage.objects.filter(sent_at__isnull=False).count()
 
 
 class Relay:

@@ -375,6 +375,13 @@ OUTBOX_RELAY_WAIT_SECONDS = env.float("OUTBOX_RELAY_WAIT_SECONDS", default=1.0)
 # 0: the rows go once the broker accepted them.
 OUTBOX_BROKER_MIN_REPLICAS = env.int("OUTBOX_BROKER_MIN_REPLICAS", default=1 if REDIS_SENTINELS else 0)
 OUTBOX_BROKER_REPLICA_TIMEOUT_MS = env.int("OUTBOX_BROKER_REPLICA_TIMEOUT_MS", default=500)
+# A relayed row stays until a worker ran its task to success; one still there this long
+# after its publish (the broker lost the message, or the task kept failing) is sent again,
+# up to OUTBOX_MAX_SENDS times in all. Longer than the visibility timeout: the broker's
+# own redelivery of a killed worker's message comes first, and a task still running
+# (bounded by CELERY_TASK_TIME_LIMIT) is never sent twice.
+OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=CELERY_VISIBILITY_TIMEOUT_SECONDS + 60)
+OUTBOX_MAX_SENDS = env.int("OUTBOX_MAX_SENDS", default=5)
 
 # --- Object storage (S3-compatible) ---------------------------------------------------
 

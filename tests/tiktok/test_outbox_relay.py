@@ -12,10 +12,10 @@ from django.db import connections, transaction
 from activity.models import Notification, NotificationKind
 from feed import services as feed_services
 from feed import store
-from tests.factories import UserFactory, VideoFactory
+from tests.factories import FollowFactory, UserFactory, VideoFactory
 from tests.helpers.api import client_for
 from tests.helpers.broker import queued_messages
-from tests.helpers.stack import wait_until
+from tests.helpers.stack import REPO, WorkerProcess, wait_until
 from tiktok import outbox
 from tiktok.models import OutboxMessage
 
@@ -63,7 +63,7 @@ def test_a_relay_publishes_a_committed_follow_at_once_woken_by_its_notification(
         ("activity.tasks.notifications_sync", [[["follow", fan.pk, creator.pk]]]),
         ("feed.tasks.merge_creator_into_feed", [fan.pk, creator.pk]),
     ]
-    assert OutboxMessage.objects.count() == 0
+    assert outbox.pending_count() == 0
 
 
 def test_a_relay_that_cannot_reach_the_broker_keeps_the_rows_and_they_are_published_later(
@@ -86,7 +86,7 @@ def test_a_relay_that_cannot_reach_the_broker_keeps_the_rows_and_they_are_publis
     cut_off.stop()
 
     start_relay()  # the broker is reachable again
-    wait_until(lambda: OutboxMessage.objects.count() == 0, timeout=10, message="the kept rows to be published")
+    wait_until(lambda: outbox.pending_count() == 0, timeout=10, message="the kept rows to be published")
     assert queued_messages() == [
         ("activity.tasks.notifications_sync", [[["follow", fan.pk, creator.pk], ["like", fan.pk, str(video.id)]]]),
         ("feed.tasks.merge_creator_into_feed", [fan.pk, creator.pk]),
@@ -106,7 +106,7 @@ def test_a_task_this_process_does_not_know_is_published_by_name_and_holds_nothin
         ("feed.tasks.from_a_newer_release", [7]),
         ("feed.tasks.merge_creator_into_feed", [1, 2]),
     ]
-    assert OutboxMessage.objects.count() == 0
+    assert outbox.pending_count() == 0
 
 
 def test_two_relays_claiming_at_once_send_every_row_exactly_once(real_broker):
@@ -129,7 +129,8 @@ def test_two_relays_claiming_at_once_send_every_row_exactly_once(real_broker):
         thread.join(timeout=60)
     assert sum(sent) == rows
     assert sorted(args[0] for _, args in queued_messages()) == list(range(rows))
-    assert OutboxMessage.objects.count() == 0
+    assert outbox.pending_count() == 0
+    assert outbox.in_flight_count() == rows  # until a worker runs them
 
 
 def test_a_workers_relay_brings_follows_to_the_feed_and_a_burst_of_likes_to_the_inbox_exactly(celery_worker):
@@ -163,3 +164,48 @@ def test_a_workers_relay_brings_follows_to_the_feed_and_a_burst_of_likes_to_the_
     assert inbox() == {NotificationKind.FOLLOW: 5, NotificationKind.LIKE: 4}
     assert Notification.objects.filter(recipient=creator).count() == 2
     assert OutboxMessage.objects.count() == 0
+
+
+def lose_the_next_message() -> None:
+    """Take the next message off the queue as a worker does (``BRPOP``), and drop it: a
+    worker killed before it recorded the message as unacknowledged loses it so."""
+    import redis
+    from django.conf import settings as django_settings
+
+    assert redis.Redis.from_url(django_settings.CELERY_BROKER_URL).rpop("default") is not None
+
+
+def test_a_message_the_broker_lost_after_handing_it_over_is_sent_again_and_run_once_by_a_worker(
+    real_broker, settings, tmp_path
+):
+    settings.OUTBOX_RESEND_AFTER_SECONDS = 1
+    creator, fan = UserFactory(), UserFactory()
+    video = VideoFactory(owner=creator)
+    feed_services.feed_rebuild(user_id=fan.pk)  # built before the follow: only the merge brings the video
+    FollowFactory(follower=fan, followee=creator)
+    outbox.enqueue_on_commit("feed.tasks.merge_creator_into_feed", fan.pk, creator.pk)
+    assert outbox.relay_batch(limit=10) == 1
+    lose_the_next_message()
+    assert outbox.relay_batch(limit=10) == 0  # not before the resend delay
+    wait_until(lambda: outbox.relay_batch(limit=10) == 1, timeout=10, message="the resend")
+    assert OutboxMessage.objects.get().sends == 2
+
+    worker = WorkerProcess(REPO / "test-artifacts" / f"outbox-resend-{tmp_path.name}.log", concurrency=1)
+    worker.start()
+    try:
+        wait_until(lambda: OutboxMessage.objects.count() == 0, timeout=30, message="the worker to finish the task")
+    finally:
+        worker.stop()
+    assert store.feeds_containing(user_ids=[fan.pk], feed_id=video.feed_id) == 1
+
+
+def test_a_task_no_worker_finishes_is_sent_at_most_the_configured_number_of_times(real_broker, settings):
+    settings.OUTBOX_RESEND_AFTER_SECONDS = 0
+    settings.OUTBOX_MAX_SENDS = 3
+    outbox.enqueue_on_commit("feed.tasks.merge_creator_into_feed", 1, 2)
+    sent = [outbox.relay_batch(limit=10) for _ in range(5)]
+    assert sent == [1, 1, 1, 0, 0]
+    assert queued_messages() == [("feed.tasks.merge_creator_into_feed", [1, 2])] * 3
+    kept = OutboxMessage.objects.get()  # given up on, kept for an operator to see
+    assert kept.sends == 3 and kept.sent_at is not None
+    assert (outbox.pending_count(), outbox.in_flight_count()) == (0, 1)
