@@ -24,6 +24,7 @@ def _load_user(user_id: int) -> User:
     # an account made a moment ago may not be on the replica yet.
     user = User.objects.filter(pk=user_id).first()
     if user is None:
+        # primary: only when the replica lacks it: an account created a moment ago
         with db_router.use_primary():
             user = User.objects.filter(pk=user_id).first()
     if user is None:

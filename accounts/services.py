@@ -34,6 +34,7 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
         password_validation.validate_password(password, user=candidate)
     except DjangoValidationError as exc:
         raise ApplicationError("The password is too weak.", fields={"password": list(exc.messages)}) from exc
+    # primary: a name taken a moment ago must count as taken
     with db_router.use_primary():
         taken = User.objects.filter(username=username).exists()
     if taken:
@@ -59,7 +60,7 @@ def user_authenticate(*, username: str, password: str, address: str) -> User:
     """
     account = normalize_username(username)
     login_guard.login_check(account=account, address=address)
-    # The account may have been created a moment ago: check it on the primary.
+    # primary: the account may have been created a moment ago
     with db_router.use_primary():
         user = User.objects.filter(username=account).first()
         if user is None:
@@ -97,6 +98,7 @@ def user_logout_everywhere(*, user_id: int) -> int:
 def user_change_password(*, user: User, current_password: str, new_password: str) -> tokens.IssuedToken:
     """Set a new password after checking the current one; every device is signed out
     and this one gets a fresh token."""
+    # primary: the current password is checked against the latest hash
     with db_router.use_primary():
         user = User.objects.get(pk=user.pk)
     if not user.check_password(current_password):
@@ -129,6 +131,7 @@ def _sessions_delete_for_user(user_id: int) -> int:
     """Delete the user's sessions. Only staff use sessions (the API uses tokens), so the
     live sessions are few and are decoded one by one rather than indexed."""
     now = timezone.now()
+    # primary: a session opened a moment ago must be ended too
     with db_router.use_primary():
         keys = [
             session.session_key

@@ -89,6 +89,7 @@ def _cache_key(digest: str) -> str:
 def token_create(*, user: User) -> IssuedToken:
     """A new token for one more device of ``user``; beyond ``TOKEN_LIMIT_PER_USER`` the
     oldest devices are signed out."""
+    # primary: which devices to sign out is decided now, and a token made a moment ago counts
     with db_router.use_primary():
         oldest = list(
             AuthToken.objects.filter(user_id=user.pk)
@@ -137,12 +138,13 @@ def _unexpired(expires_at: float) -> bool:
 
 
 def _token_row(digest: str, alias: str | None = None) -> AuthToken | None:
-    rows = AuthToken.objects.using(alias) if alias else AuthToken.objects
+    rows = AuthToken.objects.using(alias) if alias else AuthToken.objects  # replica: only when the primary is down
     return rows.select_related("user").filter(digest=digest).first()
 
 
 def _identity_from_database(digest: str, *, fill: bool) -> TokenIdentity | None:
     try:
+        # primary: a cache miss is rare; a token issued a moment ago may not be on a replica yet
         with db_router.use_primary():
             row = _token_row(digest)
     except (OperationalError, InterfaceError):
@@ -201,6 +203,7 @@ def token_revoke(*, digest: str) -> None:
 
 def tokens_revoke_for_user(*, user_id: int) -> int:
     """Sign every device of a user out (logout everywhere, new password, suspension)."""
+    # primary: a device signed in a moment ago must be signed out too
     with db_router.use_primary():
         digests = list(AuthToken.objects.filter(user_id=user_id).values_list("digest", flat=True))
     return _revoke_digests(digests)

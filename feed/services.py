@@ -87,6 +87,7 @@ def _published_entry(video_id: str) -> tuple[Entry, int, int] | None:
 
     row = read()
     if row is None:
+        # primary: only when the replica lacks it: a video published a moment ago
         with db_router.use_primary():
             row = read()
     if row is None:
@@ -155,6 +156,7 @@ def _batch_delivery(*, video_id: str, follower_ids: list[int]) -> tuple[Entry, s
         "blocked": Block.objects.filter(blocker_id=owner, **in_batch("blocked_id")).values("blocked_id"),
         "muters": Mute.objects.filter(muted_id=owner, **in_batch("muter_id")).values("muter_id"),
     }
+    # primary: a block or mute made a moment ago must stop the delivery
     with db_router.use_primary():
         row = (
             selectors.public_videos()
@@ -172,12 +174,14 @@ def _batch_delivery(*, video_id: str, follower_ids: list[int]) -> tuple[Entry, s
 
 def _follows(*, follower_id: int, followee_id: int) -> bool:
     """Whether the follow exists now (on the primary: the decision must not be stale)."""
+    # primary: the decision must not be stale (an unfollow a moment ago)
     with db_router.use_primary():
         return Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).exists()
 
 
 def _hiding_creator(*, creator_id: int, user_ids: list[int]) -> set[int]:
     """Which of ``user_ids`` blocked, were blocked by, or muted the creator (the primary)."""
+    # primary: a block or mute made a moment ago must hide the creator
     with db_router.use_primary():
         blocked = Block.objects.filter(
             Q(blocker_id__in=user_ids, blocked_id=creator_id) | Q(blocked_id__in=user_ids, blocker_id=creator_id)

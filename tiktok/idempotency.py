@@ -105,6 +105,7 @@ def _claim(*, scope: str, key: str, fingerprint: str) -> _Claim | Response:
         row = cursor.fetchone()
     if row is not None:
         return _Claim(record_id=row[0])
+    # primary: the first request's record was written a moment ago, maybe by another process
     record = IdempotencyRecord.objects.using(PRIMARY).filter(scope=scope, key=key).first()
     if record is None:  # deleted between the two statements (its first request failed): try once more
         return _claim_again(scope=scope, key=key, fingerprint=fingerprint)
@@ -145,13 +146,13 @@ def _claim_again(*, scope: str, key: str, fingerprint: str) -> _Claim | Response
 
 def _store(claim: _Claim, response: Response) -> None:
     body = json.loads(json.dumps(response.data, cls=JSONEncoder))
-    IdempotencyRecord.objects.using(PRIMARY).filter(pk=claim.record_id).update(
+    IdempotencyRecord.objects.filter(pk=claim.record_id).update(
         status_code=response.status_code, body=body, location=response.get("Location", "")[:500]
     )
 
 
 def _release(claim: _Claim) -> None:
-    IdempotencyRecord.objects.using(PRIMARY).filter(pk=claim.record_id, status_code__isnull=True).delete()
+    IdempotencyRecord.objects.filter(pk=claim.record_id, status_code__isnull=True).delete()
 
 
 def idempotent(handler):
@@ -192,5 +193,5 @@ def idempotent(handler):
 def records_delete_expired() -> int:
     """Delete records past their time to live; returns how many."""
     cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS)
-    deleted, _ = IdempotencyRecord.objects.using(PRIMARY).filter(created_at__lt=cutoff).delete()
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -26,7 +26,7 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         try:
             with db_router.scope():
-                # A request that writes reads what it checks from the primary (the target
+                # primary: a request that writes reads what it checks there (the target
                 # of a like or follow may be seconds old), and moderators act on what
                 # they see: the admin reads the primary too.
                 if request.method not in SAFE_METHODS or request.path.startswith("/admin/"):

@@ -335,7 +335,7 @@ def _batched(tasks: list[Task]) -> list[Task]:
 def _record_failure(ids: list[int], exc: Exception) -> None:
     logger.warning("outbox rows %s kept: publish failed: %s", ids[:10], exc)
     try:
-        OutboxMessage.objects.using(db_router.PRIMARY).filter(id__in=ids).update(
+        OutboxMessage.objects.filter(id__in=ids).update(
             attempts=F("attempts") + 1, last_error=str(exc)[:300]
         )
     except Exception:  # noqa: BLE001, S110 - the primary is down too; the rows are still there
@@ -353,12 +353,14 @@ def drain(*, limit: int = DRAIN_BATCH_SIZE) -> int:
 
 def pending_count() -> int:
     """Rows waiting for their first publish."""
+    # primary: the rows change by the millisecond; operators and tests want them as they are
     with db_router.use_primary():
         return OutboxMessage.objects.filter(sent_at__isnull=True).count()
 
 
 def in_flight_count() -> int:
     """Rows published whose task no worker has finished yet (given-up ones included)."""
+    # primary: as above
     with db_router.use_primary():
         return OutboxMessage.objects.filter(sent_at__isnull=False).count()
 

@@ -85,6 +85,7 @@ def av1_views_counted(*, views_added: dict[str, int]) -> int:
     ids = [video_id for video_id, added in views_added.items() if added > 0]
     if not ids:
         return 0
+    # primary: the counts just flushed decide which videos get the ladder
     with db_router.use_primary():
         counts = dict(
             Video.objects.filter(id__in=ids, status=VideoStatus.READY, views_count__gte=threshold).values_list(
@@ -111,6 +112,7 @@ def video_encode_av1(*, video_id) -> list[str]:
     with advisory_lock(AdvisoryLock.VIDEO_RENDITIONS, video_id) as acquired:
         if not acquired:
             raise Av1Busy("The video's renditions are being changed; try again shortly.")
+        # primary: read under the video's lock: a takedown a moment ago stops the encode
         with db_router.use_primary():
             video = Video.objects.select_related("owner").filter(id=video_id).first()
         if video is None or video.status != VideoStatus.READY or not services.video_media_public(video):

@@ -146,6 +146,7 @@ def hashtag_counts_refresh(*, video_ids: Iterable) -> None:
     creator who posts ``#newtag`` finds it, counted, as soon as the video is public. The
     tags are read now, while the links exist (a deletion drops them).
     """
+    # primary: the links change a moment later (a deletion drops them): read them as they are
     with db_router.use_primary():
         tag_ids = sorted(
             set(VideoHashtag.objects.filter(video_id__in=list(video_ids)).values_list("hashtag_id", flat=True))

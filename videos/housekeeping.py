@@ -33,6 +33,7 @@ def video_delete_objects(*, video_id, owner_id: int | None) -> None:
     server's copy of the original (``verified/<video_id>/``) goes in both cases.
     """
     video_id = uuid.UUID(str(video_id))
+    # primary: what to delete or keep is decided on the row as it is now
     with db_router.use_primary():
         video = Video.objects.filter(id=video_id).first()
     if video is not None and video.status != VideoStatus.FAILED:
@@ -84,6 +85,7 @@ def video_quarantine_sync(*, video_id) -> str:
     with advisory_lock(AdvisoryLock.VIDEO_QUARANTINE, video_id) as acquired:
         if not acquired:
             raise QuarantineBusyError("The video's objects are being moved; try again shortly.")
+        # primary: read under the video's lock: the state the move is decided on
         with db_router.use_primary():
             video = Video.objects.select_related("owner").filter(id=video_id).first()
         quarantine = store.quarantine_prefix(video_id=video_id)
@@ -120,6 +122,7 @@ def owner_media_sync(*, user_id: int) -> int:
     enqueued = 0
     after = None
     while True:
+        # primary: a video published a moment ago must be withdrawn too
         with db_router.use_primary():
             batch = Video.objects.filter(owner_id=user_id, status=VideoStatus.READY).order_by("id")
             if after is not None:
@@ -148,6 +151,7 @@ def delete_abandoned_uploads(*, now: datetime | None = None) -> int:
 def _delete_abandoned_rows(cutoff: datetime) -> int:
     deleted = 0
     while True:
+        # primary: rows deleted by the previous batch must not come back from a lagging replica
         with db_router.use_primary():
             batch = list(
                 Video.objects.filter(status=VideoStatus.AWAITING_UPLOAD, upload_expires_at__lt=cutoff)
@@ -178,6 +182,7 @@ def _delete_stray_originals() -> int:
     """
     keys = {key: store.video_id_of_original(key) for key in store.list_original_keys()}
     ids = {video_id for video_id in keys.values() if _is_uuid(video_id)}
+    # primary: an upload that started a moment ago must not look orphaned
     with db_router.use_primary():
         rows = list(Video.objects.filter(id__in=ids).values_list("id", "status", "original_key"))
         waiting = {str(video_id) for video_id, status, _ in rows if status == VideoStatus.AWAITING_UPLOAD}
@@ -208,6 +213,7 @@ def requeue_stuck_processing(*, now: datetime | None = None) -> int:
     Safe alongside a live task: processing takes an advisory lock and counts attempts.
     """
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT_SECONDS)
+    # primary: a video whose processing just ended must not be queued again
     with db_router.use_primary():
         ids = list(
             Video.objects.filter(status=VideoStatus.PROCESSING, updated_at__lt=cutoff)

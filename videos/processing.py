@@ -219,6 +219,7 @@ def video_add_renditions(*, video_id) -> None:
     with advisory_lock(AdvisoryLock.VIDEO_RENDITIONS, video_id) as acquired:
         if not acquired:
             return
+        # primary: read under the video's lock: the state processing is decided on
         with db_router.use_primary():
             video = Video.objects.filter(id=video_id).first()
         if video is None or video.status != VideoStatus.READY or not video.width or not video.height:

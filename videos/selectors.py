@@ -246,7 +246,7 @@ def video_cards_invalidate(video_ids: Iterable) -> None:
     if not keys:
         return
     hashtag_counts_refresh(video_ids=ids)  # what a card shows changed: maybe whether it is public
-    # Read now, while the row exists (on the primary: a replica may not have a new video yet).
+    # primary: read now, while the row exists; a replica may not have a new video yet
     with db_router.use_primary():
         feed_ids = list(Video.objects.filter(id__in=ids).values_list("feed_id", flat=True))
 

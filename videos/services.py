@@ -114,6 +114,7 @@ def video_complete_upload(*, video_id, owner) -> Video:
     names the copy) and the client's key is deleted: a PUT through the still-valid URL
     after this cannot change what is processed.
     """
+    # primary: the upload ticket was written a moment ago
     with db_router.use_primary():
         video = _owner_video(video_id=video_id, owner=owner)
     if video.status != VideoStatus.AWAITING_UPLOAD:
