@@ -5,7 +5,7 @@ class ActivityConfig(AppConfig):
     name = "activity"
 
     def ready(self):
-        from activity import handlers
+        from activity.notifications import handlers
 
         handlers.connect()
 

@@ -94,7 +94,7 @@ class View(models.Model):
         return f"{self.viewer_id} viewed {self.video_id}"
 
 
-# --- Blocks, mutes and notifications (``activity.relations``, ``activity.notifications``) ---
+# --- Blocks, mutes (``activity.visibility``) and notifications (``activity.notifications``) ---
 
 
 class Block(models.Model):

@@ -1,62 +1,25 @@
-"""Activity tasks: counter flush and recount (beat), notifications.
-
-Each task is idempotent and safe to run twice or concurrently (flush and recount share
-an advisory lock; see ``activity.counters``).
+"""The app's Celery tasks, as Celery's autodiscovery finds them (it imports ``<app>.tasks``):
+they live with their sub-domain, under the names ``activity.tasks.*`` that beat, the
+routes, the outbox and queued messages carry.
 """
 
-from celery import shared_task
-
-from activity import counters, notifications
-
-
-@shared_task(name="activity.tasks.flush_counters")
-def flush_counters() -> dict:
-    """Apply pending counter deltas to Postgres."""
-    return counters.counter_flush()
-
-
-@shared_task(name="activity.tasks.recount_counters")
-def recount_counters() -> dict:
-    """Recompute every counter from the relation tables (the repair path)."""
-    return counters.counter_recount()
-
-
-# --- Notifications: each re-reads the relation and makes the inbox match it ---------------
-
-
-@shared_task(name="activity.tasks.notification_sync_like")
-def notification_sync_like(user_id: int, video_id: str) -> None:
-    notifications.notification_sync_like(user_id=user_id, video_id=video_id)
-
-
-@shared_task(name="activity.tasks.notification_sync_follow")
-def notification_sync_follow(follower_id: int, followee_id: int) -> None:
-    notifications.notification_sync_follow(follower_id=follower_id, followee_id=followee_id)
-
-
-@shared_task(
-    name="activity.tasks.notifications_sync", bind=True, outbox_batch=True, max_retries=5, default_retry_delay=5
+from activity.engagement.tasks import flush_counters, recount_counters
+from activity.notifications.tasks import (
+    notification_sync_caption,
+    notification_sync_comment,
+    notification_sync_follow,
+    notification_sync_like,
+    notifications_expire,
+    notifications_sync,
 )
-def notifications_sync(self, events: list) -> None:
-    """The likes' and follows' notifications of one outbox relay batch (``outbox_batch``:
-    the relay merges the events of the rows it claims together into one task); the
-    events whose sync failed are retried alone."""
-    failed = notifications.notifications_sync(events=events)
-    if failed:
-        raise self.retry(args=[failed])
 
-
-@shared_task(name="activity.tasks.notification_sync_comment")
-def notification_sync_comment(comment_id: int) -> None:
-    notifications.notification_sync_comment(comment_id=comment_id)
-
-
-@shared_task(name="activity.tasks.notification_sync_caption")
-def notification_sync_caption(video_id: str) -> None:
-    notifications.notification_sync_caption(video_id=video_id)
-
-
-@shared_task(name="activity.tasks.notifications_expire")
-def notifications_expire() -> int:
-    """Delete inbox items past their retention (beat)."""
-    return notifications.notifications_expire()
+__all__ = [
+    "flush_counters",
+    "notification_sync_caption",
+    "notification_sync_comment",
+    "notification_sync_follow",
+    "notification_sync_like",
+    "notifications_expire",
+    "notifications_sync",
+    "recount_counters",
+]

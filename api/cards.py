@@ -1,18 +1,18 @@
 """Video cards as endpoints answer them: the card (``videos.selectors``) with the viewer's
 like/favorite/follow flags, without the videos of creators hidden from the viewer
-(``activity.selectors.with_viewer_state``, ``activity.relations``).
+(``activity.engagement.selectors.with_viewer_state``, ``activity.visibility.relations``).
 
 Composed here, one layer above both: the videos layer hands out each card with its
 creator's id and knows nothing of flags or blocks. The feed's pages compose theirs the
-same way (``activity.selectors.video_cards``).
+same way (``activity.engagement.selectors.video_cards``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from activity import relations
-from activity.selectors import video_cards, with_viewer_state
+from activity.engagement.selectors import video_cards, with_viewer_state
+from activity.visibility import relations
 from tiktok.exceptions import NotFoundError
 from videos import selectors as video_selectors
 

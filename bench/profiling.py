@@ -41,7 +41,7 @@ WRITES_CATEGORIES = (
     ("transaction commit", ("commit (", "__exit__ (transaction.py")),
     ("authentication", ("perform_authentication (", "authenticate (", "authenticate_credentials (")),
     ("throttle (Redis)", ("check_throttles (",)),
-    ("relation change (with its checks)", ("_insert_ignoring_conflict (", "_change_with_target (")),
+    ("relation change (with its checks)", ("insert_ignoring_conflict (", "_change_with_target (")),
     ("target and block checks", ("video_get_public (", "user_get_by_username (", "relations.py")),
     ("replica state (router)", ("db_router.py",)),
     ("response rendering", ("finalize_response (", "rendered_content (", "render (")),

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import orjson
 from django.conf import settings
 
-from activity import flags, relations
+from activity.engagement import flags
+from activity.engagement.selectors import video_cards
 from activity.models import Favorite, Like, View
-from activity.selectors import video_cards
+from activity.visibility import relations
 from discovery import store
 from discovery.ranking import rank_for_user
 from feed import pages

@@ -31,8 +31,8 @@ from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from activity import relations
 from activity.models import Favorite, Follow, Like, View
+from activity.visibility import relations
 from discovery import model, pools, store
 from feed import services, trending_store
 from videos.models import Video, VideoHashtag

@@ -102,7 +102,7 @@ class PageRow:
     owner_id: int
     rank: bytes  # the card's ``rank`` as JSON
     card: bytes | None  # the cached card value (``videos.selectors``), None: not cached
-    flag_bits: str  # "lfu" (``activity.flags``), "" when the viewer's flags hash is not built
+    flag_bits: str  # "lfu" (``activity.engagement.flags``), "" when the viewer's flags hash is not built
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ class PageRequest:
     """The keys of other owners a page reads (in the viewer's slot, except the cards)."""
 
     card_key_template: str  # with "<id>" for the feed id (``videos.selectors``)
-    flags_key: str  # ``activity.flags``
-    hidden_key: str  # ``activity.relations``
+    flags_key: str  # ``activity.engagement.flags``
+    hidden_key: str  # ``activity.visibility.relations``
 
 
 def read_page(*, user_id: int, version: str | None, offset: int, wanted: int, keys: PageRequest) -> PageRead:

@@ -1,7 +1,7 @@
 """What the feeds do when videos and follows change (``tiktok.events``): each event's
 handler is a ``feed.tasks`` task run after the publishing transaction commits."""
 
-from activity.events import FollowCreated, FollowRemoved, MuteCreated, MuteRemoved
+from activity.graph.events import FollowCreated, FollowRemoved, MuteCreated, MuteRemoved
 from feed import tasks
 from tiktok.events import subscribe
 from videos.events import VideoPublished, VideoWithdrawn

@@ -69,7 +69,7 @@ class PageRead:
     cards: dict[int, tuple[bytes | None, str]] = field(default_factory=dict)
     flags_built: bool = False  # the viewer's flags hash was complete
     # Members of the viewer's hidden-users set when the request named it (``[]``: not
-    # cached), None when not read (``activity.relations.hidden_users`` reads it then).
+    # cached), None when not read (``activity.visibility.relations.hidden_users`` reads it then).
     hidden_members: list[bytes] | None = None
 
 

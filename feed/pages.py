@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from activity import flags, relations
-from activity.selectors import video_cards, viewer_flags
+from activity.engagement import flags
+from activity.engagement.selectors import video_cards, viewer_flags
+from activity.visibility import relations
 from feed import page_store, selectors, services, store, trending_store
 from feed.store import REDIS_ERRORS, Entry
 from tiktok import cursors, db_router, metrics
@@ -193,7 +194,7 @@ def hydrate(
     read: page_store.PageRead, *, feed_ids: list[int], viewer, hidden: frozenset[int]
 ) -> dict[int, dict | bytes]:
     """Cards for ``feed_ids``: spliced from the bytes and flags the page script returned
-    (a warm page: no SQL), else through ``activity.selectors.video_cards`` (card cache,
+    (a warm page: no SQL), else through ``activity.engagement.selectors.video_cards`` (card cache,
     then SQL). Flags not in Redis (hash not built) come from SQL. ``read``: a page script's
     result with ``cards`` (feed id -> (card bytes, flag bits)); For You passes its own."""
     found: dict[int, dict | bytes] = {}

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_set_suspended
-from activity.counters import counter_add
+from activity.engagement.counters import counter_add
 from activity.models import Comment, CommentState
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus
 from moderation.weights import NO_WEIGHT, report_weight, target_over_hourly_cap

@@ -8,7 +8,7 @@ key are Redis Cluster hash tags: keys that one script touches together share a s
 
 # The primary's WAL position after a user's last write (read-your-writes); ``tiktok.db_router``.
 WRITE_POSITION_KEY = "db:write-position:{user_id}"
-# Counter deltas waiting for the flush, and the batch a flush is applying; ``activity.counters``.
+# Counter deltas waiting for the flush, and the batch a flush is applying; ``activity.engagement.counters``.
 COUNTER_PENDING_KEY = "counters:{{{entity}}}:pending"
 COUNTER_PROCESSING_KEY = "counters:{{{entity}}}:processing"
 # Bearer token digest -> "user id|account state|expiry" (or a revocation marker); read in one
@@ -35,14 +35,14 @@ VIDEO_CARD_KEY = "video:card:v2:{video_id}"  # v2: the cached card carries its f
 # ``videos.selectors``.
 VIDEO_CARD_JSON_KEY = "video:card:j2:{feed_id}"
 # A user's like/favorite/follow flags (one hash, rebuilt from SQL on a miss); the hash tag
-# is the feed's (``feed:{<user id>}``), so both sit in one slot; ``activity.flags``. v2: the
+# is the feed's (``feed:{<user id>}``), so both sit in one slot; ``activity.engagement.flags``. v2: the
 # video fields are "l:<feed id>", "f:<feed id>" (the feed's members).
 VIEWER_FLAGS_KEY = "flags:v2:{{{user_id}}}"
 # The users a viewer must not see: "b:<id>" blocked either way, "m:<id>" muted, plus a
 # "built" member (an empty set still says "built"); rebuilt from SQL on a miss, rewritten
-# after every block or mute change; same hash tag as the feed; ``activity.relations``.
+# after every block or mute change; same hash tag as the feed; ``activity.visibility.relations``.
 HIDDEN_USERS_KEY = "hidden:{{{user_id}}}"
-# One view per viewer and video per hour is counted; ``activity.services``.
+# One view per viewer and video per hour is counted; ``activity.engagement.services``.
 VIEW_DEDUPE_KEY = "views:seen:{viewer_id}:{video_id}"
 # Requests per scope, client and window; ``tiktok.throttles``.
 THROTTLE_KEY = "throttle:{scope}:{ident}:{window}"

@@ -637,7 +637,9 @@ NOTIFICATION_MAX_PER_RECIPIENT = env.int("NOTIFICATION_MAX_PER_RECIPIENT", defau
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=30)
 MENTIONS_MAX_PER_TEXT = 10
 # Device push: a class with ``send(*, recipient_id, notification_id, kind, actor_id)``.
-NOTIFICATION_PUSH_BACKEND = env.str("NOTIFICATION_PUSH_BACKEND", default="activity.notifications.NoopPushBackend")
+NOTIFICATION_PUSH_BACKEND = env.str(
+    "NOTIFICATION_PUSH_BACKEND", default="activity.notifications.services.NoopPushBackend"
+)
 
 FEED_MAX_ITEMS = env.int("FEED_MAX_ITEMS", default=500)
 # Followers per fan-out task: each task pays a fixed cost (its checks on the primary, new

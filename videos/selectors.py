@@ -4,7 +4,7 @@ Contract used by other apps (keep these signatures):
 - ``owned_cards(video_ids=..., viewer=...)`` -> ``OwnedCard``s in the given order,
   public ones only (plus the viewer's own videos in any state): each card with its
   creator's id, so the layers above can add the viewer's like/favorite/follow flags and
-  drop creators hidden from the viewer (``activity.selectors.with_viewer_state``).
+  drop creators hidden from the viewer (``activity.engagement.selectors.with_viewer_state``).
   ``video_cards`` gives the cards alone (``viewer`` null).
 - ``video_get_public(video_id=...)`` -> a ready, visible video or ``NotFoundError``.
 - ``video_cards_invalidate(video_ids)`` -> drop cached cards after a change that shows

@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity import services as activity_services
+from activity.engagement import services as activity_services
 from api.serializers.moderation import ReportCreateInput, ReportOutput, report_response
 from moderation import services as moderation_services
 from tiktok import idempotency

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import avatars, services
-from activity import relations
-from activity import selectors as activity_selectors
+from activity.engagement import selectors as activity_selectors
+from activity.visibility import relations
 from api import cards
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import ActivityVideoPageOutput

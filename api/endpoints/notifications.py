@@ -1,5 +1,5 @@
 """``/notifications``: the inbox, its unread count (cheap to poll) and marking read.
-Written by Celery (``activity.notifications``); these only read and mark."""
+Written by Celery (``activity.notifications.services``); these only read and mark."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -7,7 +7,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity import notifications
+from activity.notifications import selectors as notification_selectors
+from activity.notifications import services as notification_services
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import NotificationPageOutput, UnreadCountOutput
 from api.serializers.fields import StrictBooleanField
@@ -22,11 +23,11 @@ class NotificationListApi(APIView):
 
     @extend_schema(parameters=PAGE_PARAMETERS, responses={200: NotificationPageOutput})
     def get(self, request):
-        page = notifications.notifications_page(user=request.user, **page_arguments(request))
+        page = notification_selectors.notifications_page(user=request.user, **page_arguments(request))
         data = {
             "items": page.items,
             "next_cursor": page.next_cursor,
-            "unread_count": notifications.unread_count(user=request.user),
+            "unread_count": notification_selectors.unread_count(user=request.user),
         }
         return Response(NotificationPageOutput(data).data)
 
@@ -36,7 +37,7 @@ class NotificationUnreadCountApi(APIView):
 
     @extend_schema(responses={200: UnreadCountOutput})
     def get(self, request):
-        return Response({"count": notifications.unread_count(user=request.user)})
+        return Response({"count": notification_selectors.unread_count(user=request.user)})
 
 
 class NotificationReadApi(APIView):
@@ -60,5 +61,5 @@ class NotificationReadApi(APIView):
         if not isinstance(request.data, dict):
             raise ApplicationError("Expected a JSON object.")
         data.is_valid(raise_exception=True)
-        notifications.notifications_mark_read(user=request.user, up_to=data.validated_data.get("up_to"))
+        notification_services.notifications_mark_read(user=request.user, up_to=data.validated_data.get("up_to"))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import search as account_search
-from activity import relations, selectors
+from activity.graph import selectors
+from activity.visibility import relations
 from api import cards
 from api.paging import offset_from_cursor, offset_page
 from api.serializers.search import SearchPageOutput, hashtag_data

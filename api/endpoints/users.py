@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get_by_username
-from activity import relations, selectors, services
+from activity.graph import selectors, services
+from activity.visibility import relations
 from api import cards
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import FollowStateOutput, FollowUserPageOutput

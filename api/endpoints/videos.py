@@ -15,9 +15,9 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from activity import relations
-from activity import selectors as activity_selectors
-from activity import services as activity_services
+from activity.engagement import selectors as activity_selectors
+from activity.engagement import services as activity_services
+from activity.visibility import relations
 from api import cards
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import (

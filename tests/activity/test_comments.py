@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from activity.counters import counter_flush, pending_deltas
+from activity.engagement.counters import counter_flush, pending_deltas
 from activity.models import Comment, CommentState
 from tests.factories import CommentFactory, VideoFactory
 from tests.helpers.api import assert_error

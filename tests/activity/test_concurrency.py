@@ -7,7 +7,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_create
-from activity.counters import counter_flush
+from activity.engagement.counters import counter_flush
 from activity.models import Like
 from tests.factories import UserFactory, VideoFactory
 from videos.models import Video

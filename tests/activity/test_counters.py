@@ -6,10 +6,10 @@ import pytest
 import redis
 from django_redis import get_redis_connection
 
-from activity import counters
-from activity.counters import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY, counter_flush, counter_recount
+from activity.engagement import counters
+from activity.engagement.counters import COUNTER_PENDING_KEY, COUNTER_PROCESSING_KEY, counter_flush, counter_recount
+from activity.engagement.tasks import flush_counters, recount_counters
 from activity.models import Comment, CommentState, Follow, Like, View
-from activity.tasks import flush_counters, recount_counters
 from tests.factories import CommentFactory, VideoFactory
 from tiktok.locks import AdvisoryLock, advisory_lock, lock_id
 from videos.models import Video

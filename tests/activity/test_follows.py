@@ -4,7 +4,7 @@ from unittest import mock
 
 import pytest
 
-from activity.counters import counter_flush, pending_deltas
+from activity.engagement.counters import counter_flush, pending_deltas
 from activity.models import Follow
 from tests.helpers.api import assert_error
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from activity.counters import counter_flush, pending_deltas
+from activity.engagement.counters import counter_flush, pending_deltas
 from activity.models import Favorite, Like
 from tests.factories import VideoFactory
 from tests.helpers.api import assert_error

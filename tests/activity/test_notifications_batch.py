@@ -5,8 +5,8 @@ redelivers, and an event that fails is retried without the others."""
 import pytest
 from celery.exceptions import Retry
 
-from activity import tasks
 from activity.models import Follow, Like, Notification, NotificationKind
+from activity.notifications import tasks
 from tests.factories import UserFactory, VideoFactory
 from tests.helpers.api import client_for
 

@@ -4,10 +4,10 @@ from unittest import mock
 
 import pytest
 
-from activity import services
-from activity.counters import counter_flush, pending_deltas
+from activity.engagement import services
+from activity.engagement.counters import counter_flush, pending_deltas
+from activity.engagement.selectors import recent_views
 from activity.models import View
-from activity.selectors import recent_views
 from tests.factories import VideoFactory
 from tests.helpers.api import assert_error
 from videos.models import Moderation

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from activity.counters import pending_deltas
+from activity.engagement.counters import pending_deltas
 from activity.models import Block, Follow, Like
 from tests.factories import UserFactory, VideoFactory
 from tests.helpers.api import client_for

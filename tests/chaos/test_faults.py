@@ -191,7 +191,7 @@ def test_two_beat_processes_fire_each_tick_once(eager_off, tmp_path):
 
 
 def test_duplicate_delivery_of_feed_and_counter_tasks_gives_the_same_end_state():
-    from activity import counters
+    from activity.engagement import counters
     from activity.models import Like
     from feed import tasks
 

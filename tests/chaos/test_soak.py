@@ -28,7 +28,7 @@ SOAK_THREADS = int(os.environ.get("SOAK_THREADS", "4"))
 
 
 def test_mixed_load_then_everything_is_consistent(tmp_path, settings):
-    from activity import counters
+    from activity.engagement import counters
     from activity.models import Comment, Follow, Like
     from feed import selectors as feed_selectors
     from tiktok import outbox

@@ -5,7 +5,7 @@ from unittest import mock
 import pytest
 from django.core.management import call_command
 
-from activity.counters import counter_flush
+from activity.engagement.counters import counter_flush
 from activity.models import Comment, Like
 from tests.factories import VideoFactory
 from videos.models import Video

@@ -191,7 +191,7 @@ def test_bad_input_is_a_precise_400_and_anonymous_is_401(api_client):
 
 
 def test_a_muted_or_blocked_creator_leaves_for_you_at_once(django_capture_on_commit_callbacks):
-    from activity import services as activity_services
+    from activity.graph import services as graph_services
 
     viewer, muted, blocker = UserFactory(), UserFactory(), UserFactory()
     muted_video, blocker_video, other = VideoFactory(owner=muted), VideoFactory(owner=blocker), VideoFactory()
@@ -199,8 +199,8 @@ def test_a_muted_or_blocked_creator_leaves_for_you_at_once(django_capture_on_com
     assert {str(muted_video.id), str(blocker_video.id)} <= {card["id"] for card in all_cards(client)}
 
     with django_capture_on_commit_callbacks(execute=True):
-        activity_services.mute_create(muter=viewer, muted=muted)
-        activity_services.block_create(blocker=blocker, blocked=viewer)
+        graph_services.mute_create(muter=viewer, muted=muted)
+        graph_services.block_create(blocker=blocker, blocked=viewer)
 
     ids = {card["id"] for card in all_cards(client)}  # the same precomputed list, filtered
     assert str(other.id) in ids
@@ -290,7 +290,7 @@ def test_hashtag_pools_are_bounded_in_tags_videos_and_age(monkeypatch):
 
 def test_hidden_removed_blocked_and_suspended_videos_never_come_out_of_a_stale_pool(django_capture_on_commit_callbacks):
     from accounts.models import User
-    from activity import services as activity_services
+    from activity.graph import services as graph_services
 
     viewer = UserFactory()
     _like_all(viewer, [tagged_video(UserFactory(), f"kitten {n} #cats", age_minutes=OLD_MINUTES) for n in range(3)])
@@ -303,7 +303,7 @@ def test_hidden_removed_blocked_and_suspended_videos_never_come_out_of_a_stale_p
     Video.objects.filter(id=removed.id).update(moderation="removed")
     User.objects.filter(id=by_suspended.owner_id).update(suspended_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
-        activity_services.block_create(blocker=by_blocker.owner, blocked=viewer)
+        graph_services.block_create(blocker=by_blocker.owner, blocked=viewer)
 
     tasks.rebuild_for_you(viewer.pk)  # from the stale pool
     ids = {card["id"] for card in all_cards(client_for(viewer))}

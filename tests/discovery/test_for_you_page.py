@@ -6,8 +6,8 @@ Cursors keep paging the version they started on; a missing list is built once.""
 import pytest
 from django_redis import get_redis_connection
 
-from activity import relations
-from activity import services as activity_services
+from activity.graph import services as graph_services
+from activity.visibility import relations
 from discovery import for_you
 from discovery import store as for_you_store
 from discovery.for_you import ForYouCursor
@@ -88,7 +88,7 @@ def test_seen_videos_and_muted_creators_leave_a_warm_page_without_sql(run_on_com
 
     response = client.post(f"/api/v1/videos/{watched.id}/view", {"watched_ms": 9000}, format="json")
     assert response.status_code == 202
-    run_on_commit(lambda: activity_services.mute_create(muter=viewer, muted=muted_video.owner))
+    run_on_commit(lambda: graph_services.mute_create(muter=viewer, muted=muted_video.owner))
 
     page, queries = queries_during(lambda: for_you.for_you_page(viewer=viewer, cursor=None, limit=10))
 
@@ -101,7 +101,7 @@ def test_an_evicted_hidden_users_set_still_hides_a_muted_creator(run_on_commit):
     muted_video, kept = fresh_videos(2)
     viewer = UserFactory()
     client = client_for(viewer)
-    run_on_commit(lambda: activity_services.mute_create(muter=viewer, muted=muted_video.owner))
+    run_on_commit(lambda: graph_services.mute_create(muter=viewer, muted=muted_video.owner))
     assert ids(for_you_body(client)) == [str(kept.id)]
     get_redis_connection("default").delete(relations.hidden_users_key(viewer.pk))  # evicted
 

@@ -6,8 +6,9 @@ still vanishes at once."""
 import pytest
 from django_redis import get_redis_connection
 
-from activity import flags
-from activity import services as activity_services
+from activity.engagement import flags
+from activity.engagement import services as engagement_services
+from activity.graph import services as graph_services
 from feed import pages, store
 from tests.factories import UserFactory
 from tests.helpers.api import client_for
@@ -68,7 +69,7 @@ def test_likes_and_follows_show_at_once_on_warm_pages(run_on_commit):
     assert get_redis_connection("default").hexists(flags.flags_key(fan.pk), "built")
 
     # Follow state comes from the same hash (a follow of someone else leaves this card alone).
-    run_on_commit(lambda: activity_services.follow_create(follower=fan, followee=other))
+    run_on_commit(lambda: graph_services.follow_create(follower=fan, followee=other))
     assert feed_items(client)[0]["viewer"]["following"] is True
 
 
@@ -78,7 +79,7 @@ def test_a_lost_flags_hash_is_rebuilt_and_never_shows_a_wrong_flag(run_on_commit
     video = publish(run_on_commit, creator, minutes_ago=1)
     client = client_for(fan)
     feed_items(client)
-    run_on_commit(lambda: activity_services.like_create(user=fan, video_id=video.id))
+    run_on_commit(lambda: engagement_services.like_create(user=fan, video_id=video.id))
     get_redis_connection("default").delete(flags.flags_key(fan.pk))  # evicted
 
     assert feed_items(client)[0]["viewer"]["liked"] is True  # from SQL, then rebuilt
@@ -91,7 +92,7 @@ def test_a_rebuild_that_raced_a_write_is_not_marked_built(run_on_commit):
     video = publish(run_on_commit, creator, minutes_ago=1)
     key = flags.flags_key(fan.pk)
     flags._run(flags.REBUILD_START, keys=[key], args=["token", 60])  # a rebuild read SQL: no like yet
-    run_on_commit(lambda: activity_services.like_create(user=fan, video_id=video.id))  # a like commits
+    run_on_commit(lambda: engagement_services.like_create(user=fan, video_id=video.id))  # a like commits
 
     finished = flags._run(flags.REBUILD_ADD, keys=[key], args=["token", 3600, "1"])  # the rebuild, without it
 

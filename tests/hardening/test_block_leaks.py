@@ -2,8 +2,8 @@
 
 import pytest
 
+from activity.graph.services import block_create
 from activity.models import View
-from activity.services import block_create
 from tests.factories import UserFactory, VideoFactory
 from tests.helpers.api import client_for
 

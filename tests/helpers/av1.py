@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activity.counters import counter_flush
+from activity.engagement.counters import counter_flush
 from tests.factories import UserFactory
 from tests.helpers.api import client_for
 from tests.helpers.videos import upload

@@ -16,7 +16,8 @@ import attrs
 import pytest
 from django.test import Client
 
-from activity import services as activity_services
+from activity.engagement import services as engagement_services
+from activity.graph import services as graph_services
 from feed import services as feed_services
 from tests.factories import CommentFactory, UserFactory, VideoFactory
 from tests.helpers.api import client_for
@@ -94,12 +95,12 @@ def world(django_capture_on_commit_callbacks):
     """A viewer following a creator with public videos, with likes, favorites, comments."""
     creator, viewer = UserFactory(display_name="Creator"), UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        activity_services.follow_create(follower=viewer, followee=creator)
+        graph_services.follow_create(follower=viewer, followee=creator)
         videos = [VideoFactory(owner=creator, caption=f"clip {index}") for index in range(3)]
         for video in videos:
             video_published(video_id=video.id)
-        activity_services.like_create(user=viewer, video_id=videos[0].id)
-        activity_services.favorite_create(user=viewer, video_id=videos[1].id)
+        engagement_services.like_create(user=viewer, video_id=videos[0].id)
+        engagement_services.favorite_create(user=viewer, video_id=videos[1].id)
     CommentFactory(video=videos[0], author=viewer)
     feed_services.trending_recompute()
     return {"creator": creator, "viewer": viewer, "videos": videos}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from activity.counters import pending_deltas
+from activity.engagement.counters import pending_deltas
 from activity.models import CommentState
 from moderation import roles, services
 from moderation.models import AuditAction, AuditEntry, Report, ReportStatus

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from activity.services import block_create
+from activity.graph.services import block_create
 from tests.factories import CommentFactory, UserFactory, VideoFactory
 from tests.helpers.api import client_for
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from activity.services import follow_create
+from activity.graph.services import follow_create
 from tests.helpers.feed import publish
 
 

@@ -4,8 +4,8 @@ must forget the other user (profile, videos, comments, lists, search, feed, tren
 import pytest
 from rest_framework.test import APIClient
 
-from activity import relations
 from activity.models import Block, Follow, Mute
+from activity.visibility import relations
 from feed import services as feed_services
 from feed import store
 from tests.factories import CommentFactory, UserFactory

@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from activity import notifications
+from activity.engagement.services import comment_create, comment_delete, like_create, like_delete
 from activity.models import Notification, NotificationActor
-from activity.services import comment_create, comment_delete, like_create, like_delete
+from activity.notifications import selectors as notification_selectors
+from activity.notifications import services as notifications
 from tests.factories import UserFactory, VideoFactory
 from tests.helpers.api import assert_error, client_for
 
@@ -215,6 +216,6 @@ def test_the_demo_data_has_notifications_for_alice():
     with mock.patch("demo.clips.create_demo_video", side_effect=fake_demo_video):
         call_command("seed_demo", stdout=mock.Mock())
         call_command("seed_demo", stdout=mock.Mock())  # idempotent
-    page = notifications.notifications_page(user=User.objects.get(username="alice"), cursor=None, limit=50)
+    page = notification_selectors.notifications_page(user=User.objects.get(username="alice"), cursor=None, limit=50)
     kinds = sorted((item["kind"], item["actor_count"]) for item in page.items)
     assert kinds == [("comment", 1), ("follow", 3), ("like", 3), ("mention", 1)]

@@ -1,7 +1,8 @@
-"""The layering contract (pyproject.toml, ``[tool.importlinter]``) holds, and would catch
-a wrong-way import: an upward import in a scratch copy of the tree breaks it. Nor does a
-lower app name a higher app's task (a string such as ``"feed.tasks.fanout_video"`` in
-``videos``): it publishes an event the higher app subscribes to (``tiktok.events``)."""
+"""The layering contracts (pyproject.toml, ``[tool.importlinter]``: the apps, and the
+sub-domains inside ``activity``) hold, and would catch a wrong-way import: an upward
+import in a scratch copy of the tree breaks them. Nor does a lower app name a higher app's
+task (a string such as ``"feed.tasks.fanout_video"`` in ``videos``): it publishes an event
+the higher app subscribes to (``tiktok.events``)."""
 
 import ast
 import re
@@ -36,6 +37,10 @@ def test_the_app_layers_are_kept():
         ("tiktok/outbox.py", "from accounts import models as _accounts_models  # noqa"),
         ("feed/pages.py", "from bench import views as _bench_views  # noqa"),
         ("feed/services.py", "from discovery import ranking as _ranking  # noqa"),
+        # Inside activity: graph <- engagement <- notifications <- visibility.
+        ("activity/engagement/flags.py", "from activity.graph import services as _graph_services  # noqa"),
+        ("activity/notifications/services.py", "from activity.engagement import counters as _counters  # noqa"),
+        ("activity/visibility/relations.py", "from activity.notifications import selectors as _inbox  # noqa"),
     ],
 )
 def test_an_upward_import_breaks_the_contract(tmp_path, module, upward_import):
@@ -80,7 +85,7 @@ def test_no_lower_app_names_a_higher_apps_task():
     ("module", "upward_line"),
     [
         ("videos/services.py", 'enqueue_on_commit("feed.tasks.fanout_video", "1")'),
-        ("activity/services.py", 'Task("feed.tasks.merge_creator_into_feed", (1, 2))'),
+        ("activity/graph/services.py", 'Task("feed.tasks.merge_creator_into_feed", (1, 2))'),
         ("tiktok/settings.py", 'ROUTES = {"feed.tasks.fanout_*": {"queue": "fanout"}}'),
     ],
 )

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from activity.counters import counter_flush
+from activity.engagement.counters import counter_flush
 from tests.helpers.av1 import popular_video, view_by
 from tests.helpers.videos import bucket_keys
 from videos import av1, store

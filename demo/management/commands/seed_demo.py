@@ -7,10 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from activity import notifications
-from activity.counters import counter_add
+from activity.engagement.counters import counter_add
+from activity.graph.services import follow_create
 from activity.models import Comment, Like
-from activity.services import follow_create
+from activity.notifications import services as notifications
 from demo import clips
 from moderation.models import Report, ReportStatus
 from moderation.roles import moderator_ensure

@@ -1,4 +1,5 @@
-"""Notifications: the inbox items written by Celery after an event commits, and their reads.
+"""Notifications: the inbox items written by Celery after an event commits (reads of the
+inbox: ``activity.notifications.selectors``).
 
 A task never says "add" or "remove": it names a relation (a like, a follow, a comment)
 and ``notification_sync_*`` makes the inbox match whether that relation exists *now* (on
@@ -21,12 +22,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from activity import relations
 from activity.models import (
     Comment,
     CommentState,
@@ -37,14 +37,14 @@ from activity.models import (
     NotificationActor,
     NotificationKind,
 )
-from tiktok import db_router, media_urls
+from activity.visibility import relations
+from tiktok import db_router
 from tiktok.db_router import PRIMARY
-from tiktok.pagination import Page, keyset_page
+from tiktok.outbox import Task
 from videos.models import Video, public_video_q
 
 logger = logging.getLogger(__name__)
 
-ACTORS_SHOWN = 3
 MENTION_PATTERN = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.]{3,30})")
 EXPIRE_BATCH = 1000
 
@@ -76,7 +76,7 @@ def _push_on_commit(*, recipient_id: int, notification_id: int, kind: str, actor
     transaction.on_commit(send, using=PRIMARY)
 
 
-# --- Writes (called by ``activity.tasks``) ------------------------------------------------
+# --- Writes (called by ``activity.notifications.tasks``) ----------------------------------
 
 
 def _window(at: datetime) -> int:
@@ -237,6 +237,14 @@ def notification_sync_follow(*, follower_id: int, followee_id: int) -> None:
 
 # The relation events a batch carries: ``[kind, actor id, target id]``.
 LIKE_EVENT, FOLLOW_EVENT = "like", "follow"
+
+
+def notification_task(kind: str, actor_id: int, target_id) -> Task:
+    """The notification of one like or follow, as an item of the batched
+    ``notifications_sync`` task (the outbox relay sends one per batch)."""
+    return Task("activity.tasks.notifications_sync", ([[kind, actor_id, target_id]],))
+
+
 _SYNC_EVENT = {
     LIKE_EVENT: lambda user_id, video_id: notification_sync_like(user_id=user_id, video_id=video_id),
     FOLLOW_EVENT: lambda follower_id, followee_id: notification_sync_follow(
@@ -368,73 +376,3 @@ def notifications_mark_read(*, user, up_to: int | None = None) -> int:
     if up_to is not None:
         items = items.filter(id__lte=up_to)
     return items.update(read=True)
-
-
-# --- Reads ------------------------------------------------------------------------------
-
-
-def unread_count(*, user) -> int:
-    """One index-only count (partial index on unread items; at most the per-recipient cap)."""
-    with db_router.use_primary():  # a poll right after marking read must not see old state
-        return Notification.objects.filter(recipient_id=user.pk, read=False).count()
-
-
-ACTORS_SQL = """
-SELECT n.id, u.id, u.username, u.display_name, u.avatar_key
-FROM unnest(%(items)s::bigint[]) AS n(id)
-CROSS JOIN LATERAL (
-    SELECT actor_id, created_at, id FROM activity_notificationactor a
-    WHERE a.notification_id = n.id AND NOT (a.actor_id = ANY(%(hidden)s::bigint[]))
-    ORDER BY a.created_at DESC, a.id DESC LIMIT %(shown)s
-) latest
-JOIN accounts_user u ON u.id = latest.actor_id
-ORDER BY n.id, latest.created_at DESC, latest.id DESC
-"""
-
-
-def notifications_page(*, user, cursor: str | None, limit: int) -> Page:
-    """The user's inbox, newest first: a fixed number of queries whatever the page size.
-
-    Items whose video is no longer public or whose comment was removed are left out, and
-    so are actors the user must not see (a page may then be shorter; it never leaks).
-    """
-    hidden = relations.hidden_user_ids(viewer_id=user.pk)
-    queryset = (
-        Notification.objects.filter(recipient_id=user.pk)
-        .filter(Q(video__isnull=True) | public_video_q("video__"))
-        .filter(Q(comment__isnull=True) | Q(comment__state=CommentState.VISIBLE))
-        .select_related("video", "comment")
-    )
-    with db_router.use_primary():  # read-your-writes for "mark read", and the inbox is small
-        page = keyset_page(queryset, cursor=cursor, limit=limit)
-        actors: dict[int, list[dict]] = {}
-        if page.items:
-            with connections[PRIMARY].cursor() as sql:
-                sql.execute(
-                    ACTORS_SQL,
-                    {"items": [item.pk for item in page.items], "hidden": list(hidden), "shown": ACTORS_SHOWN},
-                )
-                for item_id, _, username, display_name, avatar_key in sql.fetchall():
-                    actors.setdefault(item_id, []).append(
-                        {
-                            "username": username,
-                            "display_name": display_name,
-                            "avatar_url": media_urls.media_url(avatar_key),
-                        }
-                    )
-    page.items = [_item(item, actors.get(item.pk, [])) for item in page.items if actors.get(item.pk)]
-    return page
-
-
-def _item(item: Notification, actors: list[dict]) -> dict:
-    video = item.video
-    return {
-        "id": item.pk,
-        "kind": item.kind,
-        "actors": actors,
-        "actor_count": item.actor_count,
-        "video": {"id": str(video.id), "poster_url": media_urls.media_url(video.poster_key)} if video else None,
-        "comment": {"id": item.comment.pk, "text": item.comment.text} if item.comment_id else None,
-        "created_at": item.created_at,
-        "read": item.read,
-    }

@@ -1,6 +1,6 @@
 """What notifications follow changes to videos (``tiktok.events``)."""
 
-from activity import tasks
+from activity.notifications import tasks
 from tiktok.events import subscribe
 from videos.events import VideoCaptionChanged, VideoPublished
 

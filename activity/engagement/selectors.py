@@ -1,8 +1,9 @@
-"""Reads for activity: follow graph, viewer flags, comments, a user's likes and favorites.
+"""Reads of engagement: the viewer's flags, video cards with them, comments, a user's
+likes and favorites, recent views.
 
-Contract used by other apps (keep these signatures): ``following_ids``,
-``viewer_flags``, ``with_viewer_state`` and ``video_cards``. Every list is
-keyset-paginated and runs a fixed number of queries whatever the page size.
+Contract used by other apps (keep these signatures): ``viewer_flags``,
+``with_viewer_state`` and ``video_cards``. Every list is keyset-paginated and runs a
+fixed number of queries whatever the page size.
 """
 
 from __future__ import annotations
@@ -12,23 +13,14 @@ from datetime import datetime
 
 from django.db import connections
 
-from activity import relations
-from activity.models import Comment, CommentState, Favorite, Follow, Like, View
+from activity.models import Comment, CommentState, Favorite, Like, View
+from activity.visibility import relations
 from tiktok import db_router
 from tiktok.exceptions import ApplicationError
 from tiktok.pagination import Page, keyset_page
 from videos import selectors as video_selectors
 from videos.models import public_video_q
 from videos.selectors import OwnedCard
-
-
-def following_ids(*, follower, user_ids: Iterable[int]) -> set[int]:
-    """Which of ``user_ids`` the ``follower`` follows, in one query."""
-    ids = list(user_ids)
-    if not ids or follower is None or not follower.is_authenticated:
-        return set()
-    return set(Follow.objects.filter(follower=follower, followee_id__in=ids).values_list("followee_id", flat=True))
-
 
 VIEWER_FLAGS_SQL = """
 SELECT 'liked', video_id::text FROM activity_like WHERE user_id = %(viewer)s AND video_id = ANY(%(videos)s::uuid[])
@@ -82,54 +74,11 @@ def with_viewer_state(owned: Iterable[OwnedCard], *, viewer, hidden: frozenset[i
 
 def video_cards(*, video_ids: Iterable, viewer=None, hidden: frozenset[int] | None = None) -> list[dict]:
     """Cards for ``video_ids`` in order with the viewer's flags, without the videos of users
-    the viewer blocked, muted or is blocked by (``hidden``: ``activity.relations.viewer_hidden_ids``,
+    the viewer blocked, muted or is blocked by (``hidden``: ``activity.visibility.relations.viewer_hidden_ids``,
     looked up when not given)."""
     hidden = relations.viewer_hidden_ids(viewer) if hidden is None else hidden
     return with_viewer_state(
         video_selectors.owned_cards(video_ids=video_ids, viewer=viewer), viewer=viewer, hidden=hidden
-    )
-
-
-# --- Follow lists ---------------------------------------------------------------------
-
-
-def _follow_page(*, queryset, other: str, viewer, cursor: str | None, limit: int) -> Page:
-    """A page of follows shown as the users on the ``other`` side of each follow (never a
-    user the viewer blocked or is blocked by)."""
-    blocked = relations.viewer_blocked_ids(viewer)
-    if blocked:
-        queryset = queryset.exclude(**{f"{other}_id__in": blocked})
-    page = keyset_page(
-        queryset.filter(**{f"{other}__is_active": True, f"{other}__suspended_at__isnull": True}).select_related(other),
-        cursor=cursor,
-        limit=limit,
-    )
-    users = [getattr(follow, other) for follow in page.items]
-    followed = following_ids(follower=viewer, user_ids=[user.pk for user in users])
-    signed_in = viewer is not None and viewer.is_authenticated
-    page.items = [
-        {
-            "username": user.username,
-            "display_name": user.display_name,
-            "followed_at": follow.created_at,
-            "following": (user.pk in followed) if signed_in else None,
-        }
-        for follow, user in zip(page.items, users, strict=True)
-    ]
-    return page
-
-
-def followers_page(*, user, viewer, cursor: str | None, limit: int) -> Page:
-    """Who follows ``user``, newest follow first; ``following``: does the viewer follow them."""
-    return _follow_page(
-        queryset=Follow.objects.filter(followee=user), other="follower", viewer=viewer, cursor=cursor, limit=limit
-    )
-
-
-def following_page(*, user, viewer, cursor: str | None, limit: int) -> Page:
-    """Whom ``user`` follows, newest follow first; ``following``: does the viewer follow them."""
-    return _follow_page(
-        queryset=Follow.objects.filter(follower=user), other="followee", viewer=viewer, cursor=cursor, limit=limit
     )
 
 

@@ -11,7 +11,7 @@ nothing, so a present hash is never a partial one). Fields:
 ``u:<user id>``      the user follows that creator
 
 Correctness: a reader trusts the hash only when ``built`` is there; otherwise it reads
-SQL (``activity.selectors.viewer_flags``) and rebuilds. Writes (``flags_record``) change
+SQL (``activity.engagement.selectors.viewer_flags``) and rebuilds. Writes (``flags_record``) change
 the field after their transaction commits, only in a built hash, and drop any ``lease``:
 a rebuild that read the database before that commit then refuses to mark its hash built
 (``REBUILD_FINISH`` checks its token), so a rebuild racing a write never leaves a wrong
