@@ -26,10 +26,10 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         try:
             with db_router.scope():
-                # primary: a request that writes reads what it checks there (the target
-                # of a like or follow may be seconds old), and moderators act on what
-                # they see: the admin reads the primary too.
                 if request.method not in SAFE_METHODS or request.path.startswith("/admin/"):
+                    # primary: a request that writes reads what it checks there (the target
+                    # of a like or follow may be seconds old), and moderators act on what
+                    # they see: the admin reads the primary too.
                     with db_router.use_primary():
                         response = self.get_response(request)
                 else:

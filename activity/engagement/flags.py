@@ -89,6 +89,7 @@ def flags_rebuild(*, user_id: int) -> bool:
     token = secrets.token_hex(8)
     key = flags_key(user_id)
     _run(REBUILD_START, keys=[key], args=[token, 60])
+    # primary: the rebuild must include a like made a moment ago (its flag write raced it)
     with db_router.use_primary():
         likes = Like.objects.filter(user_id=user_id).values_list("video__feed_id", flat=True)
         favorites = Favorite.objects.filter(user_id=user_id).values_list("video__feed_id", flat=True)

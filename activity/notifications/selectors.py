@@ -18,7 +18,7 @@ ACTORS_SHOWN = 3
 
 def unread_count(*, user) -> int:
     """One index-only count (partial index on unread items; at most the per-recipient cap)."""
-    with db_router.use_primary():  # a poll right after marking read must not see old state
+    with db_router.use_primary():  # primary: a poll right after marking read must not see old state
         return Notification.objects.filter(recipient_id=user.pk, read=False).count()
 
 
@@ -48,7 +48,7 @@ def notifications_page(*, user, cursor: str | None, limit: int) -> Page:
         .filter(Q(comment__isnull=True) | Q(comment__state=CommentState.VISIBLE))
         .select_related("video", "comment")
     )
-    with db_router.use_primary():  # read-your-writes for "mark read", and the inbox is small
+    with db_router.use_primary():  # primary: the inbox after "mark read" (a poll, no write of its own)
         page = keyset_page(queryset, cursor=cursor, limit=limit)
         actors: dict[int, list[dict]] = {}
         if page.items:

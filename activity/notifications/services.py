@@ -15,6 +15,7 @@ row lock. Storage stays bounded: one item per target and window, at most
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -83,18 +84,30 @@ def _window(at: datetime) -> int:
     return int(at.timestamp()) // settings.NOTIFICATION_AGGREGATE_SECONDS
 
 
+def _on_the_primary(sync: Callable) -> Callable:
+    """A sync (a task) reads everything it decides on from the primary."""
+
+    @functools.wraps(sync)
+    def run(*args, **kwargs):
+        # primary: a sync makes the inbox match the relation as it is now (a like undone,
+        # a block or a comment hidden a moment ago), whatever WAL position the task carries
+        with db_router.use_primary():
+            return sync(*args, **kwargs)
+
+    return run
+
+
 def _hides(*, recipient_id: int, actor_id: int) -> bool:
     """Whether the recipient must not hear from the actor (blocked either way, or muted)."""
     if relations.blocked_between(user_id=recipient_id, other_id=actor_id):
         return True
-    with db_router.use_primary():
-        return Mute.objects.filter(muter_id=recipient_id, muted_id=actor_id).exists()
+    return Mute.objects.filter(muter_id=recipient_id, muted_id=actor_id).exists()
 
 
 def _group_items(*, recipient_id: int, prefix: str, aggregate: bool):
     """The items of one (recipient, kind, target): every window of it, or the one item."""
     lookup = {"group_key__startswith": prefix} if aggregate else {"group_key": prefix}
-    return Notification.objects.using(PRIMARY).filter(recipient_id=recipient_id, **lookup)
+    return Notification.objects.filter(recipient_id=recipient_id, **lookup)
 
 
 def _sync(
@@ -144,7 +157,7 @@ def _add_actor(*, recipient_id, kind, group_key, actor_id, video_id, comment_id,
             [recipient_id, kind, group_key, video_id, comment_id, now, now],
         )
         created = cursor.fetchone() is not None
-    item = Notification.objects.using(PRIMARY).select_for_update().get(recipient_id=recipient_id, group_key=group_key)
+    item = Notification.objects.select_for_update().get(recipient_id=recipient_id, group_key=group_key)
     if present() is None:  # withdrawn while this task waited for the item's lock
         if item.actor_count == 0:
             item.delete()
@@ -158,50 +171,43 @@ def _add_actor(*, recipient_id, kind, group_key, actor_id, video_id, comment_id,
         inserted = cursor.fetchone() is not None
     if not inserted:
         return
-    Notification.objects.using(PRIMARY).filter(pk=item.pk).update(
-        actor_count=F("actor_count") + 1, read=False, updated_at=now
-    )
+    Notification.objects.filter(pk=item.pk).update(actor_count=F("actor_count") + 1, read=False, updated_at=now)
     _push_on_commit(recipient_id=recipient_id, notification_id=item.pk, kind=kind, actor_id=actor_id)
     if created:
         _cap(recipient_id=recipient_id)
 
 
 def _remove_actor(*, item: Notification, actor_id: int) -> None:
-    deleted, _ = NotificationActor.objects.using(PRIMARY).filter(notification=item, actor_id=actor_id).delete()
+    deleted, _ = NotificationActor.objects.filter(notification=item, actor_id=actor_id).delete()
     if not deleted:
         return
     if item.actor_count <= 1:
         item.delete()
     else:
-        Notification.objects.using(PRIMARY).filter(pk=item.pk).update(actor_count=F("actor_count") - 1)
+        Notification.objects.filter(pk=item.pk).update(actor_count=F("actor_count") - 1)
 
 
 def _cap(*, recipient_id: int) -> None:
     """Keep the recipient's newest ``NOTIFICATION_MAX_PER_RECIPIENT`` items."""
     cap = settings.NOTIFICATION_MAX_PER_RECIPIENT
     old = list(
-        Notification.objects.using(PRIMARY)
-        .filter(recipient_id=recipient_id)
+        Notification.objects.filter(recipient_id=recipient_id)
         .order_by("-id")
         .values_list("id", flat=True)[cap : cap + EXPIRE_BATCH]
     )
     if old:
-        Notification.objects.using(PRIMARY).filter(id__in=old).delete()
+        Notification.objects.filter(id__in=old).delete()
 
 
+@_on_the_primary
 def notification_sync_like(*, user_id: int, video_id: str) -> None:
     """The like of ``user_id`` on ``video_id`` reaches (or leaves) the owner's inbox."""
-    owner_id = Video.objects.using(PRIMARY).filter(id=video_id).values_list("owner_id", flat=True).first()
+    owner_id = Video.objects.filter(id=video_id).values_list("owner_id", flat=True).first()
     if owner_id is None:
         return  # the video is gone, and its notifications with it
 
     def present():
-        return (
-            Like.objects.using(PRIMARY)
-            .filter(user_id=user_id, video_id=video_id)
-            .values_list("created_at", flat=True)
-            .first()
-        )
+        return Like.objects.filter(user_id=user_id, video_id=video_id).values_list("created_at", flat=True).first()
 
     _sync(
         recipient_id=owner_id,
@@ -214,13 +220,13 @@ def notification_sync_like(*, user_id: int, video_id: str) -> None:
     )
 
 
+@_on_the_primary
 def notification_sync_follow(*, follower_id: int, followee_id: int) -> None:
     """The follow reaches (or leaves) the followee's inbox."""
 
     def present():
         return (
-            Follow.objects.using(PRIMARY)
-            .filter(follower_id=follower_id, followee_id=followee_id)
+            Follow.objects.filter(follower_id=follower_id, followee_id=followee_id)
             .values_list("created_at", flat=True)
             .first()
         )
@@ -283,17 +289,15 @@ def mentioned_user_ids(text: str) -> list[int]:
     if not names:
         return []
     return list(
-        User.objects.using(PRIMARY)
-        .filter(username__in=names, is_active=True, suspended_at__isnull=True)
-        .values_list("id", flat=True)
+        User.objects.filter(username__in=names, is_active=True, suspended_at__isnull=True).values_list("id", flat=True)
     )
 
 
+@_on_the_primary
 def notification_sync_comment(*, comment_id: int) -> None:
     """A comment reaches the video owner's inbox, and every user it mentions (once)."""
     comment = (
-        Comment.objects.using(PRIMARY)
-        .filter(pk=comment_id, state=CommentState.VISIBLE)
+        Comment.objects.filter(pk=comment_id, state=CommentState.VISIBLE)
         .values_list("author_id", "video_id", "video__owner_id", "text", "created_at")
         .first()
     )
@@ -302,7 +306,7 @@ def notification_sync_comment(*, comment_id: int) -> None:
     author_id, video_id, owner_id, text, created_at = comment
 
     def present():
-        exists = Comment.objects.using(PRIMARY).filter(pk=comment_id, state=CommentState.VISIBLE).exists()
+        exists = Comment.objects.filter(pk=comment_id, state=CommentState.VISIBLE).exists()
         return created_at if exists else None
 
     common = {"actor_id": author_id, "present": present, "aggregate": False, "video_id": video_id}
@@ -323,10 +327,11 @@ def notification_sync_comment(*, comment_id: int) -> None:
         )
 
 
+@_on_the_primary
 def notification_sync_caption(*, video_id) -> None:
     """A public video's caption notifies every user it mentions, once per video and user
     (a later caption edit that mentions someone new notifies them too)."""
-    public = Video.objects.using(PRIMARY).filter(public_video_q(), id=video_id)
+    public = Video.objects.filter(public_video_q(), id=video_id)
     row = public.values_list("owner_id", "caption", "published_at").first()
     if row is None:
         return  # not public (yet, or any more): nobody is told about it
@@ -350,7 +355,7 @@ def notification_sync_caption(*, video_id) -> None:
 def notifications_withdraw_between(*, recipient_id: int, actor_id: int) -> None:
     """Drop ``actor_id`` from every item of ``recipient_id`` (a block or a mute)."""
     with transaction.atomic(using=PRIMARY):
-        items = Notification.objects.using(PRIMARY).filter(recipient_id=recipient_id)
+        items = Notification.objects.filter(recipient_id=recipient_id)
         for item in items.filter(actor_rows__actor_id=actor_id).select_for_update(of=("self",)):
             _remove_actor(item=item, actor_id=actor_id)
 
@@ -360,19 +365,15 @@ def notifications_expire(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.NOTIFICATION_RETENTION_DAYS)
     total = 0
     while True:
-        ids = list(
-            Notification.objects.using(PRIMARY)
-            .filter(updated_at__lt=cutoff)
-            .values_list("id", flat=True)[:EXPIRE_BATCH]
-        )
+        ids = list(Notification.objects.filter(updated_at__lt=cutoff).values_list("id", flat=True)[:EXPIRE_BATCH])
         if not ids:
             return total
-        total += Notification.objects.using(PRIMARY).filter(id__in=ids).delete()[1].get("activity.Notification", 0)
+        total += Notification.objects.filter(id__in=ids).delete()[1].get("activity.Notification", 0)
 
 
 def notifications_mark_read(*, user, up_to: int | None = None) -> int:
     """Mark read every item up to ``up_to`` (an item id), or all of them."""
-    items = Notification.objects.using(PRIMARY).filter(recipient_id=user.pk, read=False)
+    items = Notification.objects.filter(recipient_id=user.pk, read=False)
     if up_to is not None:
         items = items.filter(id__lte=up_to)
     return items.update(read=True)

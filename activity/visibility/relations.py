@@ -154,12 +154,14 @@ def blocked_either_way(*, user_id: int, other) -> Exists:
 
 
 def blocked_between(*, user_id: int, other_id: int) -> bool:
-    """Whether either user blocked the other (on the primary: writes decide on it)."""
+    """Whether either user blocked the other."""
+    # primary: writes and tasks decide on it (a block made a moment ago)
     with db_router.use_primary():
         return _blocks_between(user_id, other_id).exists()
 
 
 def has_blocked(*, blocker_id: int, blocked_id: int) -> bool:
+    # primary: writes decide on it (a block made a moment ago)
     with db_router.use_primary():
         return Block.objects.filter(blocker_id=blocker_id, blocked_id=blocked_id).exists()
 
