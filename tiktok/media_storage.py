@@ -4,9 +4,11 @@ The upload flows (presigned PUTs, HEAD checks, copies into quarantine) need S3 c
 Django's Storage API lacks, so they use boto3 (``tiktok.storage``). What the server itself
 writes and Django should address by name goes through these storages instead:
 
-- ``MediaStorage`` (``STORAGES["default"]``): files the server writes, e.g. processed
-  avatars and posters. Its ``url()`` is the URL a client may fetch, the one
-  ``tiktok.media_urls`` signs: the CDN's with a token, or a presigned GET.
+- ``MediaStorage`` (``STORAGES["default"]``): files the server writes, the model file
+  fields ``User.avatar``, ``User.avatar_thumbnail`` and ``Video.poster``. Its ``url()``
+  (so ``<field>.url``) is the URL a client may fetch, the one ``tiktok.media_urls``
+  signs: the CDN's with a token, or a presigned GET. ``file_url`` and ``stored_url``
+  give it for a field's file or for a stored name.
 - ``StaticStorage`` (``STORAGES["staticfiles"]`` when ``STATIC_FILES_ON_STORE``):
   ``collectstatic`` writes content-hashed names under ``static/`` in the bucket, served
   by the CDN from ``STATIC_URL``. ``make run`` keeps WhiteNoise.
