@@ -6,14 +6,15 @@
    status becomes ``processing`` and ``accounts.tasks.avatar_process`` runs after commit.
 3. ``avatar_process`` (worker) -> decodes the image with Pillow (refusing other formats,
    oversized dimensions and anything that does not decode), strips metadata by copying
-   pixels only, makes the square sizes of ``AVATAR_SIZES`` as JPEG under
-   ``avatars/<user_id>/<id>-<size>.jpg``, then swaps them in (``ready``) or records a reason
-   the owner can read (``failed``; the previous avatar stays). The upload is deleted.
+   pixels only, makes the square sizes of ``AVATAR_SIZES`` as JPEG and writes them through
+   the user's image fields (``User.avatar``, ``User.avatar_thumbnail``: the default storage,
+   ``avatars/<user_id>/<id>-<size>.jpg``), then swaps them in (``ready``) or records a
+   reason the owner can read (``failed``; the previous avatar stays). The upload is deleted.
 
-The bucket is private: URLs come from ``tiktok.media_urls`` (CDN token or presigned).
-This module is the accounts app's only user of the object store, through ``tiktok.storage``
-(which signs, checks declared uploads and translates store failures); it keeps the key
-layout and the image checks.
+The bucket is private: URLs are the fields' ``url`` (``tiktok.media_storage``: CDN token
+or presigned). The upload flow goes through ``tiktok.storage`` (boto3: signs, checks
+declared uploads and translates store failures); this module keeps the key layout and
+the image checks.
 """
 
 from __future__ import annotations
@@ -23,18 +24,23 @@ import logging
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import AvatarStatus, User
-from tiktok import media_urls, storage
+from tiktok import storage
 from tiktok.exceptions import ApplicationError, ConflictError
+from tiktok.media_storage import file_url
 from tiktok.outbox import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_KEY = "avatars/{user_id}/uploads/{upload_id}"
-SIZE_KEY = "avatars/{user_id}/{upload_id}-{size}.jpg"
+# Under ``avatars/<user_id>/`` (``User.avatar``'s ``upload_to``).
+SIZE_NAME = "{upload_id}-{size}.jpg"
+# Which image field of the user holds each of ``AVATAR_SIZES``.
+SIZE_FIELDS = {"avatar": "avatar", "thumbnail": "avatar_thumbnail"}
 # Formats Pillow must recognise in the bytes (the declared type is only a first filter).
 DECODED_FORMATS = {"JPEG", "PNG", "WEBP"}
 JPEG_QUALITY = 85
@@ -58,8 +64,8 @@ class AvatarRejectedError(Exception):
 def avatar_urls(user: User) -> dict[str, str | None]:
     """``avatar_url`` and ``avatar_thumbnail_url`` (null until an avatar is ready)."""
     return {
-        "avatar_url": media_urls.media_url(user.avatar_key),
-        "avatar_thumbnail_url": media_urls.media_url(user.avatar_thumbnail_key),
+        "avatar_url": file_url(user.avatar),
+        "avatar_thumbnail_url": file_url(user.avatar_thumbnail),
     }
 
 
@@ -185,22 +191,26 @@ def avatar_process(*, user_id: int, upload_key: str) -> str:
     except AvatarRejectedError as exc:
         return _finish(user_id, upload_key, reason=exc.reason)
     upload_id = upload_key.rsplit("/", 1)[1]
-    keys = {}
-    for name, body in outputs.items():
-        key = SIZE_KEY.format(user_id=user_id, upload_id=upload_id, size=settings.AVATAR_SIZES[name])
-        storage.put_bytes(body, key, ContentType="image/jpeg", CacheControl="public, max-age=31536000, immutable")
-        keys[name] = key
-    return _finish(user_id, upload_key, keys=keys)
+    names = {}
+    for size_name, body in outputs.items():
+        # Written through the field's storage (immutable, private); the row takes the
+        # names under its lock in ``_finish``.
+        image = getattr(user, SIZE_FIELDS[size_name])
+        image.save(
+            SIZE_NAME.format(upload_id=upload_id, size=settings.AVATAR_SIZES[size_name]), ContentFile(body), save=False
+        )
+        names[size_name] = image.name
+    return _finish(user_id, upload_key, names=names)
 
 
-def _finish(user_id: int, upload_key: str, *, keys: dict[str, str] | None = None, reason: str = "") -> str:
+def _finish(user_id: int, upload_key: str, *, names: dict[str, str] | None = None, reason: str = "") -> str:
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id).first()
         if user is None or user.avatar_upload_key != upload_key:
             outcome = "stale"
-        elif keys is not None:
-            user.avatar_key = keys["avatar"]
-            user.avatar_thumbnail_key = keys["thumbnail"]
+        elif names is not None:
+            for size_name, field_name in SIZE_FIELDS.items():
+                setattr(user, field_name, names[size_name])
             user.avatar_status = AvatarStatus.READY
             user.avatar_failure_reason = ""
             outcome = "ready"
@@ -213,7 +223,7 @@ def _finish(user_id: int, upload_key: str, *, keys: dict[str, str] | None = None
             user.avatar_upload_key = ""
             user.save(
                 update_fields=[
-                    "avatar_key", "avatar_thumbnail_key", "avatar_status", "avatar_failure_reason",
+                    "avatar", "avatar_thumbnail", "avatar_status", "avatar_failure_reason",
                     "avatar_upload_key",
                 ]
             )  # fmt: skip

@@ -36,6 +36,11 @@ class AvatarStatus(models.TextChoices):
     FAILED = "failed", "failed"
 
 
+def avatar_upload_to(user: "User", filename: str) -> str:
+    """``avatars/<user_id>/<filename>``: the user's prefix, which one CDN token covers."""
+    return f"avatars/{user.pk}/{filename}"
+
+
 class User(AbstractUser):
     display_name = models.CharField(max_length=64, blank=True)
     bio = models.CharField(max_length=300, blank=True)
@@ -47,10 +52,14 @@ class User(AbstractUser):
     # Moderation: a suspended user cannot log in or write; their videos leave feeds.
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=300, blank=True)
-    # Profile picture (``accounts.avatars``): the processed sizes ("" until one is ready;
-    # a failed replacement keeps the previous one), and the upload in flight.
-    avatar_key = models.CharField(max_length=200, blank=True)
-    avatar_thumbnail_key = models.CharField(max_length=200, blank=True)
+    # Profile picture (``accounts.avatars``): the processed sizes, written by the worker
+    # through the default storage (``tiktok.media_storage.MediaStorage``: the private
+    # bucket; ``.url`` is signed), empty until one is ready (a failed replacement keeps
+    # the previous one); then the upload in flight. The columns keep their old names.
+    avatar = models.ImageField(upload_to=avatar_upload_to, max_length=200, blank=True, db_column="avatar_key")
+    avatar_thumbnail = models.ImageField(
+        upload_to=avatar_upload_to, max_length=200, blank=True, db_column="avatar_thumbnail_key"
+    )
     avatar_upload_key = models.CharField(max_length=200, blank=True)
     avatar_upload_content_type = models.CharField(max_length=100, blank=True)
     avatar_upload_size_bytes = models.PositiveIntegerField(default=0)

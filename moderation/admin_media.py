@@ -49,7 +49,7 @@ def player_html(video: Video, css_class: str) -> str:
         return f"Not playable ({video.get_status_display()})."
     return format_html(
         '<video class="{}" data-hls-src="{}" poster="{}" controls muted playsinline preload="none"></video>',
-        css_class, source, media_url(video, video.poster_key) or "",
+        css_class, source, media_url(video, video.poster.name) or "",
     )  # fmt: skip
 
 

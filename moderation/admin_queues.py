@@ -257,7 +257,7 @@ class ReportedVideoAdmin(VideoMediaMixin, ReportQueueAdmin):
     decisions = (("hide", "Hide"), ("remove", "Remove"), ("keep_visible", "Keep visible"),
                  ("dismiss_reports", "Dismiss reports"))  # fmt: skip
     list_display = (
-        "poster", "row_player", "video_and_creator", "reports", "waiting", "moderation_state", "row_actions",
+        "poster_image", "row_player", "video_and_creator", "reports", "waiting", "moderation_state", "row_actions",
     )  # fmt: skip
     list_display_links = None  # the caption links to the item; the whole cell would be too much
     list_filter = ("moderation", "moderation_final", "status")
@@ -352,7 +352,7 @@ class ReportedCommentAdmin(ReportQueueAdmin):
 
     @staticmethod
     def _poster(video: Video, *, height: int) -> str:
-        url = media_url(video, video.poster_key)
+        url = media_url(video, video.poster.name)
         if not url:
             return "–"
         return format_html('<img src="{}" alt="poster" class="video-poster" style="height:{}px">', url, height)

@@ -42,7 +42,7 @@ class VideoFactory(factory.django.DjangoModelFactory):
     upload_expires_at = factory.LazyFunction(timezone.now)
     original_key = factory.LazyAttribute(lambda video: f"originals/{video.owner.pk}/{video.id}")
     hls_master_key = factory.LazyAttribute(lambda video: f"processed/{video.id}/master.m3u8")
-    poster_key = factory.LazyAttribute(lambda video: f"processed/{video.id}/poster.jpg")
+    poster = factory.LazyAttribute(lambda video: f"processed/{video.id}/poster.jpg")
     duration = 10.0
     width = 640
     height = 360

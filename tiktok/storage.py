@@ -10,7 +10,9 @@ Transient failures (connection errors, timeouts, 5xx, throttling) are raised as
 object is ``ObjectMissingError``, an object overwritten since it was checked
 ``ObjectChangedError``.
 
-boto3 is used directly, without django-storages: see "Architecture in brief" in README.md.
+What the server writes and Django addresses through a model's file field (processed
+avatars, posters) goes through ``tiktok.media_storage`` (django-storages) instead; it
+shares this module's client settings and error translation.
 """
 
 from __future__ import annotations
@@ -30,8 +32,22 @@ from django.utils import timezone
 
 from tiktok.exceptions import ApplicationError, ServiceUnavailableError
 
+# Processed objects never change once written (new content gets a new key).
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
 _TRANSIENT_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "ServiceUnavailable"}
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
+
+
+def client_config() -> Config:
+    """Signature, addressing, timeouts and retries of every S3 client (``tiktok.media_storage`` too)."""
+    return Config(
+        signature_version=settings.AWS_S3_SIGNATURE_VERSION,
+        s3={"addressing_style": settings.AWS_S3_ADDRESSING_STYLE},
+        connect_timeout=2,
+        read_timeout=30,
+        retries={"max_attempts": 2, "mode": "standard"},
+    )
 
 
 @lru_cache(maxsize=1)
@@ -42,13 +58,7 @@ def s3_client():
         aws_access_key_id=settings.AWS_ACCESS_KEY_ID,
         aws_secret_access_key=settings.AWS_SECRET_ACCESS_KEY,
         region_name=settings.AWS_S3_REGION_NAME,
-        config=Config(
-            signature_version=settings.AWS_S3_SIGNATURE_VERSION,
-            s3={"addressing_style": settings.AWS_S3_ADDRESSING_STYLE},
-            connect_timeout=2,
-            read_timeout=30,
-            retries={"max_attempts": 2, "mode": "standard"},
-        ),
+        config=client_config(),
     )
 
 

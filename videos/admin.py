@@ -33,8 +33,8 @@ class VideoMediaMixin:
     """Poster and player columns shared by the video list and the report queue."""
 
     @admin.display(description="poster")
-    def poster(self, video: Video) -> str:
-        url = media_url(video, video.poster_key)
+    def poster_image(self, video: Video) -> str:
+        url = media_url(video, video.poster.name)
         if not url:
             return "–"
         return format_html(
@@ -43,7 +43,7 @@ class VideoMediaMixin:
 
     @admin.display(description="poster")
     def poster_large(self, video: Video) -> str:
-        url = media_url(video, video.poster_key)
+        url = media_url(video, video.poster.name)
         if not url:
             return "–"
         return format_html('<img src="{}" alt="poster" style="max-height:360px">', url)
@@ -66,7 +66,7 @@ class VideoMediaMixin:
             return f"Not playable ({video.get_status_display()})."
         return format_html(
             '<video controls preload="none" poster="{}" src="{}" style="max-height:480px"></video><br>{}',
-            media_url(video, video.poster_key) or "",
+            media_url(video, video.poster.name) or "",
             media_url(video, video.original_key),
             self.player_link(video),
         )
@@ -75,7 +75,7 @@ class VideoMediaMixin:
 @admin.register(Video)
 class VideoAdmin(VideoMediaMixin, ReadOnlyAdmin):
     list_display = (
-        "poster", "short_id", "caption_short", "owner", "status", "moderation", "moderation_final",
+        "poster_image", "short_id", "caption_short", "owner", "status", "moderation", "moderation_final",
         "comments_count", "likes_count", "published_at", "created_at",
     )  # fmt: skip
     list_display_links = ("short_id",)
@@ -88,7 +88,7 @@ class VideoAdmin(VideoMediaMixin, ReadOnlyAdmin):
     fields = (
         "poster_large", "player", "id", "owner", "caption", "status", "moderation", "moderation_final",
         "failure_reason", "content_type", "size_bytes", "duration", "width", "height",
-        "renditions", "original_key", "poster_key", "hls_master_key", "likes_count", "favorites_count",
+        "renditions", "original_key", "poster", "hls_master_key", "likes_count", "favorites_count",
         "comments_count", "views_count", "processing_attempts", "upload_expires_at", "created_at", "updated_at",
         "published_at",
     )  # fmt: skip

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from videos import store
+
 
 class VideoStatus(models.TextChoices):
     AWAITING_UPLOAD = "awaiting_upload", "Awaiting upload"
@@ -48,6 +50,12 @@ FEED_ID_SEQUENCE = "videos_video_feed_id_seq"
 FEED_ID_MAX = 2**53
 
 
+def poster_upload_to(video: "Video", filename: str) -> str:
+    """``processed/<video_id>/<filename>``: beside the renditions, so the video's CDN token,
+    quarantine and deletion (all by that prefix) cover it."""
+    return store.processed_prefix(video_id=video.id) + filename
+
+
 class Video(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Never shown by the API (public ids are the UUIDs); returned by INSERT ... RETURNING.
@@ -70,9 +78,11 @@ class Video(models.Model):
     size_bytes = models.BigIntegerField()
     upload_expires_at = models.DateTimeField()
 
-    # Object keys in the bucket; URLs are built at read time.
+    # Object keys in the bucket; URLs are built at read time. The poster is written by the
+    # worker through the default storage (``tiktok.media_storage.MediaStorage``), so
+    # ``poster.url`` is the signed URL; its column keeps its old name.
     original_key = models.CharField(max_length=255)
-    poster_key = models.CharField(max_length=255, blank=True)
+    poster = models.ImageField(upload_to=poster_upload_to, max_length=255, blank=True, db_column="poster_key")
     hls_master_key = models.CharField(max_length=255, blank=True)
     # [{"name": "360p", "width": .., "height": .., "bandwidth": .., "playlist_key": ..}, ...]
     renditions = models.JSONField(default=list, blank=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ RENDITION_PREFIX = "processed/{video_id}/{name}/"
 @dataclass
 class ProcessedMedia:
     probe: media.ProbeResult
-    poster_key: str
+    poster_name: str
     master_key: str
     renditions: list[dict] = field(default_factory=list)
     pending: list[media.RenditionPlan] = field(default_factory=list)
@@ -98,11 +99,13 @@ def _process_original(video: Video, directory: Path) -> ProcessedMedia:
     poster = directory / POSTER_NAME
     media.make_poster(source, poster, probe_result=probe, plan=plans[-1])
     rendition = _make_rendition(video.id, source, directory, plan=lowest, probe=probe)
-    poster_key = f"{store.processed_prefix(video_id=video.id)}{POSTER_NAME}"
-    store.upload(poster, poster_key)
+    # Through the field's storage: ``processed/<video_id>/poster.jpg`` (a retry that finds
+    # it already written gets a new name: objects are immutable behind the CDN).
+    with poster.open("rb") as image:
+        video.poster.save(POSTER_NAME, File(image), save=False)
     master_key = write_master(video.id, [rendition])
     return ProcessedMedia(
-        probe=probe, poster_key=poster_key, master_key=master_key, renditions=[rendition], pending=plans[1:]
+        probe=probe, poster_name=video.poster.name, master_key=master_key, renditions=[rendition], pending=plans[1:]
     )
 
 
@@ -144,13 +147,13 @@ def _mark_failed(video: Video, *, reason: str) -> None:
     """Inside a transaction holding the row: fail the video and clean up its objects."""
     video.status = VideoStatus.FAILED
     video.failure_reason = reason[:300]
-    video.poster_key = ""
+    video.poster = ""
     video.hls_master_key = ""
     video.renditions = []
     video.published_at = None
     video.save(
         update_fields=[
-            "status", "failure_reason", "poster_key", "hls_master_key", "renditions", "published_at", "updated_at",
+            "status", "failure_reason", "poster", "hls_master_key", "renditions", "published_at", "updated_at",
         ]
     )  # fmt: skip
     video_cards_invalidate([video.id])
@@ -182,7 +185,7 @@ def _processing_publish(video_id: uuid.UUID, processed: ProcessedMedia) -> None:
         # it or the suspension's owner_media_sync sees this video as ready.
         video.owner = User.objects.select_for_update(no_key=True).get(pk=video.owner_id)
         video.status = VideoStatus.READY
-        video.poster_key = processed.poster_key
+        video.poster = processed.poster_name
         video.hls_master_key = processed.master_key
         video.renditions = processed.renditions
         video.duration = processed.probe.duration
@@ -192,7 +195,7 @@ def _processing_publish(video_id: uuid.UUID, processed: ProcessedMedia) -> None:
         video.published_at = timezone.now()
         video.save(
             update_fields=[
-                "status", "poster_key", "hls_master_key", "renditions", "duration", "width", "height",
+                "status", "poster", "hls_master_key", "renditions", "duration", "width", "height",
                 "failure_reason", "published_at", "updated_at",
             ]
         )  # fmt: skip

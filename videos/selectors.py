@@ -29,9 +29,11 @@ from django.core.cache import caches
 from django.db import transaction
 from django_redis import get_redis_connection
 
+from accounts.models import User
 from tiktok import db_router, media_urls
 from tiktok.exceptions import NotFoundError
 from tiktok.keys import VIDEO_CARD_JSON_KEY, VIDEO_CARD_KEY
+from tiktok.media_storage import stored_url
 from tiktok.pagination import Page, keyset_page
 from videos.hashtags import hashtag_counts_refresh
 from videos.models import Moderation, Video, VideoStatus
@@ -65,11 +67,6 @@ def video_get_public(*, video_id) -> Video:
     return video
 
 
-def playback_url(key: str) -> str | None:
-    """URL of a processed object for a client: the CDN with a token, else presigned."""
-    return media_urls.media_url(key)
-
-
 PLAYBACK_MASTER_PATH = "/api/v1/videos/{video_id}/playback/master.m3u8"
 
 
@@ -96,11 +93,11 @@ def card_base(video: Video) -> dict:
         "creator": {
             "username": video.owner.username,
             "display_name": video.owner.display_name,
-            "avatar_key": video.owner.avatar_key,
+            "avatar_key": video.owner.avatar.name,
         },
         "creator_suspended": video.owner.suspended_at is not None,
         "hls_master_key": video.hls_master_key,
-        "poster_key": video.poster_key,
+        "poster_key": video.poster.name,
         "duration": video.duration,
         "width": video.width,
         "height": video.height,
@@ -289,9 +286,9 @@ def _card_from_base(base: dict, *, viewer_id: int | None, flags: dict) -> dict:
     public = _is_public(base)
     master_key, poster_key = card.pop("hls_master_key"), card.pop("poster_key")  # never in an answer
     card["hls_url"] = hls_url(video_id=base["id"], master_key=master_key) if public else None
-    card["poster_url"] = playback_url(poster_key) if public else None
+    card["poster_url"] = stored_url(Video.poster.field, poster_key) if public else None
     creator = dict(base["creator"])
-    creator["avatar_url"] = media_urls.media_url(creator.pop("avatar_key", ""))
+    creator["avatar_url"] = stored_url(User.avatar.field, creator.pop("avatar_key", ""))
     card["creator"] = creator
     card["viewer"] = flags.get(base["id"]) if viewer_id is not None else None
     if base["owner_id"] != viewer_id:

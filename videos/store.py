@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 from tiktok.storage import (
+    IMMUTABLE_CACHE_CONTROL,
     ObjectChangedError,
     ObjectInfo,
     ObjectMissingError,
@@ -35,7 +36,8 @@ from tiktok.storage import (
 )
 
 __all__ = [
-    "ObjectChangedError", "ObjectInfo", "ObjectMissingError", "StoreUnavailableError", "UploadTicket",
+    "IMMUTABLE_CACHE_CONTROL", "ObjectChangedError", "ObjectInfo", "ObjectMissingError", "StoreUnavailableError",
+    "UploadTicket",
     "check_declared_upload", "copy_pinned", "delete",
     "delete_prefix", "download", "head", "list_keys", "list_original_keys", "move", "new_verified_key",
     "original_key", "presigned_get", "presigned_put", "processed_prefix", "quarantine_prefix", "read_bytes",
@@ -59,8 +61,6 @@ CONTENT_TYPES = {
     ".ts": "video/mp2t",
     ".jpg": "image/jpeg",
 }
-# Processed objects never change once written (new content gets a new key).
-IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 def original_key(*, owner_id: int, video_id) -> str:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.db import connections
 from django.db.models import Q
 
+from accounts.models import User
 from activity.models import CommentState, Notification
 from activity.visibility import relations
-from tiktok import db_router, media_urls
+from tiktok import db_router
 from tiktok.db_router import PRIMARY
+from tiktok.media_storage import file_url, stored_url
 from tiktok.pagination import Page, keyset_page
 from videos.models import public_video_q
 
@@ -23,7 +25,7 @@ def unread_count(*, user) -> int:
 
 
 ACTORS_SQL = """
-SELECT n.id, u.id, u.username, u.display_name, u.avatar_key
+SELECT n.id, u.id, u.username, u.display_name, u.avatar_key  -- column of User.avatar
 FROM unnest(%(items)s::bigint[]) AS n(id)
 CROSS JOIN LATERAL (
     SELECT actor_id, created_at, id FROM activity_notificationactor a
@@ -62,7 +64,7 @@ def notifications_page(*, user, cursor: str | None, limit: int) -> Page:
                         {
                             "username": username,
                             "display_name": display_name,
-                            "avatar_url": media_urls.media_url(avatar_key),
+                            "avatar_url": stored_url(User.avatar.field, avatar_key),
                         }
                     )
     page.items = [_item(item, actors.get(item.pk, [])) for item in page.items if actors.get(item.pk)]
@@ -76,7 +78,7 @@ def _item(item: Notification, actors: list[dict]) -> dict:
         "kind": item.kind,
         "actors": actors,
         "actor_count": item.actor_count,
-        "video": {"id": str(video.id), "poster_url": media_urls.media_url(video.poster_key)} if video else None,
+        "video": {"id": str(video.id), "poster_url": file_url(video.poster)} if video else None,
         "comment": {"id": item.comment.pk, "text": item.comment.text} if item.comment_id else None,
         "created_at": item.created_at,
         "read": item.read,

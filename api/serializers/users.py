@@ -4,19 +4,19 @@ signed-in user, tokens and avatar uploads."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tiktok import media_urls
+from tiktok.media_storage import file_url
 
 
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
-class MediaUrlField(serializers.Field):
-    """A stored object's key shown as a URL the client may fetch (null when empty)."""
+class FileUrlField(serializers.Field):
+    """A model's stored file shown as its signed URL, what the client fetches (null when empty)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("read_only", True)
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        return media_urls.media_url(value)
+        return file_url(value)
 
 
 class CreatorOutput(serializers.Serializer):
@@ -39,8 +39,8 @@ class ProfileOutput(serializers.Serializer):
     display_name = serializers.CharField()
     bio = serializers.CharField()
     date_joined = serializers.DateTimeField()
-    avatar_url = MediaUrlField(source="avatar_key", help_text="Profile picture (320 px); null until one is ready.")
-    avatar_thumbnail_url = MediaUrlField(source="avatar_thumbnail_key", help_text="96 px; null until one is ready.")
+    avatar_url = FileUrlField(source="avatar", help_text="Profile picture (320 px); null until one is ready.")
+    avatar_thumbnail_url = FileUrlField(source="avatar_thumbnail", help_text="96 px; null until one is ready.")
     counts = ProfileCountsOutput(source="*")
     viewer = ProfileViewerOutput(required=False, allow_null=True)
 

@@ -71,7 +71,7 @@ def test_an_avatar_is_verified_resized_stripped_and_shown_everywhere(auth_client
     user.refresh_from_db()
     keys = bucket_keys(f"avatars/{user.pk}/")
     assert [key for key in keys if "/uploads/" in key] == []
-    assert {user.avatar_key, user.avatar_thumbnail_key} <= set(keys)
+    assert {user.avatar.name, user.avatar_thumbnail.name} <= set(keys)
 
 
 def test_video_cards_carry_the_creators_avatar(auth_client, api_client, user, upload_avatar):
@@ -154,7 +154,7 @@ def test_a_file_unlike_the_declared_one_is_refused(auth_client):
 def test_a_stale_processing_task_changes_nothing(user):
     assert avatar_process(user_id=user.pk, upload_key=f"avatars/{user.pk}/uploads/old") == "stale"
     user.refresh_from_db()
-    assert user.avatar_status == "" and user.avatar_key == ""
+    assert user.avatar_status == "" and user.avatar.name == ""
 
 
 def test_anonymous_users_cannot_upload_avatars(api_client):

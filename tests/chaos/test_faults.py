@@ -113,7 +113,7 @@ def test_worker_killed_mid_processing_leaves_the_video_retryable_not_stuck(eager
         replacement.stop()
     video = Video.objects.get(id=video_id)
     assert video.processing_attempts >= 2
-    assert video.hls_master_key and video.poster_key
+    assert video.hls_master_key and video.poster
 
 
 @pytest.mark.worker

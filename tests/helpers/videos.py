@@ -128,7 +128,7 @@ def make_ready_video(owner, *, caption="ready", published_at=None, **fields) -> 
         size_bytes=1000,
         upload_expires_at=timezone.now(),
         original_key=f"originals/{owner.pk}/{video_id}",
-        poster_key=f"processed/{video_id}/poster.jpg",
+        poster=f"processed/{video_id}/poster.jpg",
         hls_master_key=f"processed/{video_id}/master-360p.m3u8",
         duration=3.0,
         width=640,

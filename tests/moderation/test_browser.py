@@ -37,7 +37,7 @@ def upload_poster(video, tmp_path: Path, pattern: str) -> None:
         check=True,
         timeout=30,
     )  # fmt: skip
-    store.upload(poster, video.poster_key)
+    store.upload(poster, video.poster.name)
 
 
 def feed_ids(client) -> list[str]:

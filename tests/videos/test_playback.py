@@ -87,8 +87,8 @@ def test_the_cdn_refuses_missing_altered_expired_or_foreign_tokens(auth_client, 
 
 def test_every_media_url_handed_to_clients_is_signed(auth_client, api_client, user, clips, complete):
     card = ready_card(auth_client, clips.small, complete)
-    user.avatar_key = f"avatars/{user.pk}/x-320.jpg"
-    user.save(update_fields=["avatar_key"])
+    user.avatar = f"avatars/{user.pk}/x-320.jpg"
+    user.save(update_fields=["avatar"])
     page = api_client.get(f"/api/v1/users/{user.username}/videos").json()
     urls = [card["hls_url"], card["poster_url"]]
     for item in page["items"]:

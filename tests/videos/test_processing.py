@@ -44,7 +44,7 @@ def test_a_small_clip_is_published_with_one_rendition_at_its_own_size(auth_clien
     segments = [key for key in bucket_keys(f"processed/{video.id}/240p/") if key.endswith(".ts")]
     assert segments
     assert read_object(segments[0])[1] == "video/mp2t"
-    poster, poster_type = read_object(video.poster_key)
+    poster, poster_type = read_object(video.poster.name)
     assert poster_type == "image/jpeg" and poster.startswith(b"\xff\xd8")
 
     card = auth_client.get(f"/api/v1/videos/{video_id}").json()
@@ -97,7 +97,7 @@ def test_unplayable_uploads_fail_with_a_reason_and_leave_no_objects(auth_client,
         assert video.failure_reason == reason
     published.assert_not_called()
     assert video_keys(video) == []
-    assert (video.hls_master_key, video.poster_key, video.renditions) == ("", "", [])
+    assert (video.hls_master_key, video.poster.name, video.renditions) == ("", "", [])
     # The owner reads the reason; nobody else sees the video.
     card = auth_client.get(f"/api/v1/videos/{video_id}").json()
     assert (card["status"], card["failure_reason"]) == ("failed", video.failure_reason)

@@ -40,7 +40,7 @@ def test_the_cdn_serves_playback_urls_with_a_token_for_the_videos_prefix(api_cli
     settings.CDN_TOKEN_SECRET = "s3cret"
     video = make_ready_video(user)
     card = api_client.get(f"/api/v1/videos/{video.id}").json()
-    for url, key in ((card["hls_url"], video.hls_master_key), (card["poster_url"], video.poster_key)):
+    for url, key in ((card["hls_url"], video.hls_master_key), (card["poster_url"], video.poster.name)):
         match = re.fullmatch(r"https://cdn\.example\.com/media/bucket/t/([A-Za-z0-9_-]{22})/(\d+)/(.+)", url)
         assert match and match[3] == key
         expires = int(match[2])
@@ -54,7 +54,7 @@ def test_without_a_cdn_hls_url_is_the_apis_playlist_and_the_poster_is_presigned(
     video = make_ready_video(user)
     card = api_client.get(f"/api/v1/videos/{video.id}").json()
     assert card["hls_url"] == f"https://api.example.com/api/v1/videos/{video.id}/playback/master.m3u8"
-    assert "X-Amz-Signature=" in card["poster_url"] and video.poster_key in card["poster_url"]
+    assert "X-Amz-Signature=" in card["poster_url"] and video.poster.name in card["poster_url"]
 
 
 def test_owner_sees_own_unfinished_video_and_others_get_404(auth_client, api_client, clips):

@@ -40,7 +40,7 @@ def test_upload_is_processed_by_a_real_worker_and_plays(celery_worker, auth_clie
     )
     assert [r["name"] for r in video.renditions] == ["360p", "720p"]
     keys = bucket_keys(f"processed/{video_id}/")
-    assert video.hls_master_key in keys and video.poster_key in keys
+    assert video.hls_master_key in keys and video.poster.name in keys
     assert any(key.startswith(f"processed/{video_id}/720p/") and key.endswith(".ts") for key in keys)
 
     # The API reads a replica, which may trail the worker's write briefly.
