@@ -148,11 +148,32 @@ def test_worker_killed_mid_fanout_every_follower_ends_up_with_the_video_once(eag
             interval=0.5,
             message="every follower to have the video",
         )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {fanout_shortfall(fans)}") from exc
     finally:
         replacement.stop()
     assert partial <= len(fans[::50])
     client = client_for(UserFactory())
     assert client.get("/api/v1/feed").status_code == 200
+
+
+def fanout_shortfall(fans) -> dict:
+    """Which followers lack the video, and what is left in the broker and the outbox."""
+    import redis
+
+    from tiktok import outbox
+
+    client = store.client()
+    missing = [fan.pk for fan in fans if store.feed_size(user_id=fan.pk) != 1]
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return {
+        "followers_without_it": len(missing),
+        "their_ids": f"{missing[:3]}..{missing[-3:]}",
+        "their_feeds_built": sum(client.exists(store.FEED_META_KEY.format(user_id=pk)) for pk in missing),
+        "queued": {queue: broker.llen(queue) for queue in ("default", "fanout", "media")},
+        "unacked": broker.hlen("unacked"),
+        "outbox": (outbox.pending_count(), outbox.in_flight_count()),
+    }
 
 
 @pytest.mark.worker
