@@ -335,9 +335,7 @@ def _batched(tasks: list[Task]) -> list[Task]:
 def _record_failure(ids: list[int], exc: Exception) -> None:
     logger.warning("outbox rows %s kept: publish failed: %s", ids[:10], exc)
     try:
-        OutboxMessage.objects.filter(id__in=ids).update(
-            attempts=F("attempts") + 1, last_error=str(exc)[:300]
-        )
+        OutboxMessage.objects.filter(id__in=ids).update(attempts=F("attempts") + 1, last_error=str(exc)[:300])
     except Exception:  # noqa: BLE001, S110 - the primary is down too; the rows are still there
         pass
 
