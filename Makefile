@@ -79,7 +79,7 @@ format: venv
 # install the bench app and route its baseline endpoints).
 SIZE ?= large
 bench: up
-	@$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
+	@$(STACK_ENV) && $(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)
 
 # H.264 vs AV1/HEVC ladder: bytes at equal SSIM, encode CPU, break-even views (BENCHMARKS.md).
 bench-codecs: venv
@@ -88,7 +88,7 @@ bench-codecs: venv
 # Offline evaluation of For You (BENCHMARKS.md): seeds tiktok_eval with interest structure,
 # holds out recent likes, writes bench/results/eval-for-you.json. Shares make bench's Redis DB.
 eval: up
-	@$(PY) bench/eval_run.py $(EVAL_ARGS)
+	@$(STACK_ENV) && $(PY) bench/eval_run.py $(EVAL_ARGS)
 
 clean:
 	@bin/stack reset

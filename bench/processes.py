@@ -1,4 +1,4 @@
-"""Processes the bench starts (gunicorn, wrk, Celery workers) and how it drives wrk."""
+"""Processes the bench starts (gunicorn or granian, wrk, Celery workers) and how it drives wrk."""
 
 from __future__ import annotations
 
@@ -98,19 +98,41 @@ class Processes:
             self.stop(process)
 
 
-def start_gunicorn(processes: Processes, server: str, env: dict[str, str], workdir: Path, app: str = "tiktok.wsgi"):
-    """``app`` under one gunicorn configuration; ``bench.bare.wsgi`` is the bare Django project."""
+SERVER_KINDS = ("sync", "gthread", "granian")
+
+
+def server_command(server: str, app: str, port: int) -> list[str]:
+    """The command line of one server configuration serving the WSGI ``app`` (a module whose
+    ``application`` is the WSGI callable) on ``127.0.0.1:port``, access log off:
+
+    * ``sync:N``: gunicorn, N sync workers (one request at a time each);
+    * ``gthread:NxT``: gunicorn, N workers of T threads (T defaults to 4);
+    * ``granian:N`` or ``granian:NxT``: granian's WSGI interface, N worker processes, each
+      with one Rust runtime thread and T blocking threads running Python (T defaults to 1).
+    """
     kind, _, shape = server.partition(":")
-    port = free_port()
-    command = [str(BIN / "gunicorn"), app, "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    workers, _, threads = shape.partition("x")
+    if kind not in SERVER_KINDS or not workers.isdigit() or not (threads.isdigit() or threads == ""):
+        raise SystemExit(f"unknown server configuration {server!r}: sync:N, gthread:NxT, granian:N or granian:NxT")
+    if kind == "granian":
+        return [
+            str(BIN / "granian"), f"{app}:application", "--interface", "wsgi", "--host", "127.0.0.1",
+            "--port", str(port), "--workers", workers, "--blocking-threads", threads or "1",
+            "--runtime-threads", "1", "--no-ws", "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+    command = [str(BIN / "gunicorn"), app, "-b", f"127.0.0.1:{port}", "--log-level", "warning", "-w", workers]
     if kind == "gthread":
-        workers, _, threads = shape.partition("x")
-        command += ["-k", "gthread", "-w", workers, "--threads", threads or "4"]
-    elif kind == "sync":
-        command += ["-k", "sync", "-w", shape]
-    else:
-        raise SystemExit(f"unknown server configuration {server!r}")
-    process = processes.start(command, env=env, log=workdir / "gunicorn.log")
+        return [*command, "-k", "gthread", "--threads", threads or "4"]
+    return [*command, "-k", "sync"]
+
+
+def start_server(processes: Processes, server: str, env: dict[str, str], workdir: Path, app: str = "tiktok.wsgi"):
+    """``app`` under one server configuration (``server_command``), once it answers /healthz;
+    ``bench.bare.wsgi`` is the bare Django project. Returns the process and its port."""
+    port = free_port()
+    command = server_command(server, app, port)
+    log = workdir / f"{server.partition(':')[0]}.log"
+    process = processes.start(command, env=env, log=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -121,7 +143,10 @@ def start_gunicorn(processes: Processes, server: str, env: dict[str, str], workd
             time.sleep(0.2)
         if process.poll() is not None:
             break
-    raise RuntimeError(f"gunicorn did not start: {(workdir / 'gunicorn.log').read_text()[-3000:]}")
+    raise RuntimeError(f"{server} did not start: {log.read_text()[-3000:]}")
+
+
+start_gunicorn = start_server  # the name other bench scripts import
 
 
 def ensure_wrk() -> str:

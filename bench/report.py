@@ -8,6 +8,9 @@ import platform
 from pathlib import Path
 
 HEADLINE_CONCURRENCY = 16  # the level the targets are read at (peak feed req/s without it)
+# Bare Django on this configuration is in every run (``bare_gunicorn_sync_rps``): a reference
+# that does not move with the server the headline figures are taken on (``bare_rps``).
+REFERENCE_SERVER = "sync:2"
 
 
 def redis_bytes_per_entry() -> dict:
@@ -51,9 +54,13 @@ def machine() -> dict:
     return info
 
 
-def headline(servers: dict) -> dict:
-    """Side-by-side figures at ``HEADLINE_CONCURRENCY`` (else at the level of peak feed req/s)."""
-    candidates = [(server, level) for server, levels in servers.items() for level in levels]
+def headline(servers: dict, reference: dict, server: str | None = None) -> dict:
+    """Side-by-side figures at ``HEADLINE_CONCURRENCY`` (else at the level of peak feed req/s),
+    on ``server`` (default: the configuration with peak feed req/s there). ``bare_rps`` is bare
+    Django on that server; ``bare_gunicorn_sync_rps`` is ``reference`` (bare Django on
+    ``REFERENCE_SERVER``, by level) at the same level, and ``*_vs_bare_gunicorn_sync`` ratios
+    are taken against it."""
+    candidates = [(name, level) for name, levels in servers.items() for level in levels if server in (None, name)]
     at_level = [key for key in candidates if key[1] == str(HEADLINE_CONCURRENCY)]
     best = max(at_level or candidates, key=lambda key: servers[key[0]][key[1]]["feed"]["rps"])
     row = servers[best[0]][best[1]]
@@ -69,6 +76,12 @@ def headline(servers: dict) -> dict:
         if scenario.startswith("feed_f")
     }
     ratio = lambda a, b: round(row[a]["rps"] / max(row[b]["rps"], 0.1), 3)  # noqa: E731
+    bare_sync = reference[best[1]]
+    figures |= {"bare_gunicorn_sync_rps": bare_sync["rps"], "bare_gunicorn_sync_p99_ms": bare_sync["p99_ms"]}
+    figures |= {
+        f"{name}_vs_bare_gunicorn_sync": round(row[name]["rps"] / max(bare_sync["rps"], 0.1), 3)
+        for name in ("bare", "floor", "feed", "writes")
+    }
     figures |= {
         "feed_vs_sql": ratio("feed", "sql"),
         "feed_vs_floor": ratio("feed", "floor"),

@@ -3,12 +3,14 @@
 1. Makes sure the bench database ``tiktok_bench_<size>`` exists, is migrated and seeded
    (``manage.py seed_bench``), and that the replica has replayed it.
 2. Rebuilds the feeds of a sample of the cohort (users following 500+ creators).
-3. For each gunicorn configuration (``bench.settings``: production settings plus the bench
-   app and its baseline endpoints) and each concurrency level, drives ``wrk`` (a separate
-   process, ``bench/wrk.lua``) at: ``feed`` (``GET /api/v1/feed``, precomputed in Redis),
-   ``sql`` (the same page computed in SQL on the replica), ``floor`` (minimal authenticated
-   view) and ``writes`` (PUT like / PUT follow mix), each for ``--duration`` seconds, side
-   by side.
+3. For each server configuration (``--servers``: gunicorn sync or gthread, granian; the
+   project under ``bench.settings``: production settings plus the bench app and its
+   baseline endpoints) and each concurrency level, drives ``wrk`` (a separate process,
+   ``bench/wrk.lua``) at: ``bare`` (a bare Django project on the same server), ``feed``
+   (``GET /api/v1/feed``, precomputed in Redis), ``sql`` (the same page computed in SQL on
+   the replica), ``floor`` (minimal authenticated view) and ``writes`` (PUT like / PUT
+   follow mix), each for ``--duration`` seconds, side by side. Bare Django on gunicorn
+   ``sync:2`` is measured in every run too (the fixed reference across servers).
 4. Fan-out: two Celery workers (``-c 1`` each) deliver one new video to 10^4 and 10^5
    followers whose feeds exist; timed from enqueue until the queues are drained and every
    follower's feed holds the video.
@@ -47,15 +49,23 @@ from bench.processes import (  # noqa: E402
     pg,
     run_wrk,
     say,
-    start_gunicorn,
+    start_server,
     wait_for_replica,
 )
-from bench.report import headline, machine, redis_bytes_per_entry, targets  # noqa: E402
+from bench.report import REFERENCE_SERVER, headline, machine, redis_bytes_per_entry, targets  # noqa: E402
 
 RESULTS = REPO / "bench" / "results"
+
+
+def _stack_redis(db: int) -> str:
+    """DB ``db`` of the stack's cache Redis (``REDIS_URL`` from `bin/stack env`; else its port)."""
+    url = os.environ.get("REDIS_URL") or f"redis://127.0.0.1:{os.environ.get('STACK_REDIS_CACHE_PORT', '56380')}/0"
+    return f"{url.rsplit('/', 1)[0]}/{db}"
+
+
 # Redis DB 1 of the cache instance is used by nothing else (make run: 0; test slots: 2-8;
 # the CI smoke: 9-15 by slot); see BENCHMARKS.md.
-DEFAULT_REDIS = "redis://127.0.0.1:56380/1"
+DEFAULT_REDIS = _stack_redis(1)
 SCENARIOS = ("bare", "floor", "feed", "sql", "writes")
 READ_SCENARIOS = ("bare", "floor", "feed", "sql")
 PROFILE_SECONDS = 8
@@ -73,7 +83,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds per scenario and level")
     parser.add_argument("--concurrency", help="comma-separated connection counts, e.g. 8,16,32")
     parser.add_argument(
-        "--servers", default="sync:2", help="gunicorn configurations: gthread:WORKERSxTHREADS or sync:N"
+        "--servers",
+        default="sync:2",
+        help="comma-separated server configurations: sync:N, gthread:NxT (gunicorn), granian:N or granian:NxT",
+    )
+    parser.add_argument(
+        "--headline", help="configuration of the headline figures (default: the one with peak feed req/s)"
     )
     parser.add_argument("--fanout", help="comma-separated audiences to fan out to ('' to skip)")
     parser.add_argument("--cohort-sample", type=int, help="cohort users whose feeds are read")
@@ -97,6 +112,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.levels = [int(value) for value in args.concurrency.split(",") if value]
     args.fanout_sizes = [int(value) for value in args.fanout.split(",") if value]
     args.cohort_sizes = [int(value) for value in args.cohorts.split(",") if value]
+    args.server_list = [value for value in args.servers.split(",") if value]
+    if args.headline and args.headline not in args.server_list:
+        parser.error(f"--headline {args.headline} is not one of --servers")
     return args
 
 
@@ -282,10 +300,10 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
     wrk = ensure_wrk()
     cohort_scenarios = [name for name in files if name.startswith("feed_f")]
     servers: dict[str, dict] = {}
-    for server in [value for value in args.servers.split(",") if value]:
-        process, port = start_gunicorn(processes, server, env, workdir)
-        bare, bare_port = start_gunicorn(processes, server, env, workdir, app="bench.bare.wsgi")
-        say(f"{server}: gunicorn on :{port}, bare Django on :{bare_port}; warm-up")
+    for server in args.server_list:
+        process, port = start_server(processes, server, env, workdir)
+        bare, bare_port = start_server(processes, server, env, workdir, app="bench.bare.wsgi")
+        say(f"{server}: the project on :{port}, bare Django on :{bare_port}; warm-up")
         scenarios = [*SCENARIOS, *cohort_scenarios]
         # Every sampled reader's first page once, as an active user has read it: the card
         # JSON cache, their flags and hidden-users sets are then built, so "warm" means warm
@@ -318,6 +336,26 @@ def http_phase(args, env, processes: Processes, files: dict, cohort_ids: list[in
         processes.stop(bare)
         servers[server] = levels
     return servers
+
+
+def bare_reference(args, env, processes: Processes, servers: dict, files: dict, workdir: Path) -> dict:
+    """Bare Django on ``REFERENCE_SERVER`` (gunicorn sync:2) at each level: from the run's own
+    rows when that configuration was measured, else measured now (bare only, same levels and
+    duration), so every run carries the same reference whatever its servers."""
+    if REFERENCE_SERVER in servers:
+        return {level: row["bare"] for level, row in servers[REFERENCE_SERVER].items()}
+    wrk = ensure_wrk()
+    bare, port = start_server(processes, REFERENCE_SERVER, env, workdir, app="bench.bare.wsgi")
+    try:
+        run_wrk(wrk, port, "bare", args.levels[0], 1.0, files)
+        levels = {
+            str(connections): run_wrk(wrk, port, "bare", connections, args.duration, files)
+            for connections in args.levels
+        }
+    finally:
+        processes.stop(bare)
+    say(f"bare Django on {REFERENCE_SERVER}: " + "  ".join(f"c={c} {row['rps']:.0f} rps" for c, row in levels.items()))
+    return levels
 
 
 def writes_with_a_worker(args, env, processes: Processes, workdir: Path, wrk, port, connections, files) -> dict:
@@ -364,7 +402,7 @@ def profile_phase(env, processes: Processes, files: dict, workdir: Path, scenari
     """py-spy breakdown of ``scenario`` requests (one sync worker, one connection)."""
     from bench import profiling
 
-    process, port = start_gunicorn(processes, "sync:1", env, workdir)
+    process, port = start_server(processes, "sync:1", env, workdir)
     try:
         wrk = ensure_wrk()
         output = workdir / f"profile-{scenario}.txt"
@@ -425,7 +463,8 @@ def main(argv=None) -> int:
         )
         servers = http_phase(args, env, processes, inputs["files"], read_ids, workdir)
         results["servers"] = servers
-        results.update(headline(servers))
+        results["bare_reference"] = bare_reference(args, env, processes, servers, inputs["files"], workdir)
+        results.update(headline(servers, results["bare_reference"], server=args.headline))
         if args.profile:
             for scenario in PROFILED_SCENARIOS:
                 rewarm(read_ids)
@@ -436,7 +475,7 @@ def main(argv=None) -> int:
             for levels in servers.values()
             for level in levels
             for scenario in READ_SCENARIOS
-        )
+        ) + sum(row["non_2xx"] + row["socket_errors"] for row in results["bare_reference"].values())
         results["writes_non_2xx"] = sum(
             levels[level]["writes"]["non_2xx"] for levels in servers.values() for level in levels
         )
@@ -464,9 +503,10 @@ def main(argv=None) -> int:
         results["command"] = " ".join([Path(sys.executable).name, "bench/run.py", *(argv or sys.argv[1:])])
         args.output.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         say(f"wrote {args.output}")
-        keys = ("server", "concurrency", "bare_rps", "floor_rps", "feed_rps", "sql_feed_rps", "writes_rps")
-        keys += ("bare_p99_ms", "floor_p99_ms", "feed_p99_ms", "sql_feed_p99_ms", "writes_p99_ms", "cohorts")
-        keys += ("feed_vs_bare", "feed_vs_floor", "feed_vs_sql", "fanout_10k_s", "fanout_100k_s")
+        keys = ("server", "concurrency", "bare_gunicorn_sync_rps", "bare_rps", "floor_rps", "feed_rps")
+        keys += ("sql_feed_rps", "writes_rps", "bare_p99_ms", "floor_p99_ms", "feed_p99_ms", "sql_feed_p99_ms")
+        keys += ("writes_p99_ms", "cohorts", "feed_vs_bare", "feed_vs_bare_gunicorn_sync", "floor_vs_bare")
+        keys += ("floor_vs_bare_gunicorn_sync", "feed_vs_floor", "feed_vs_sql", "fanout_10k_s", "fanout_100k_s")
         keys += ("redis_bytes_per_entry", "read_non_2xx", "targets")
         summary = {key: results[key] for key in keys}
         for scenario in PROFILED_SCENARIOS:

@@ -19,10 +19,11 @@ def test_the_for_you_bench_measures_for_you_beside_the_feed_and_the_floor(tmp_pa
     if settings.REDIS_CACHE_CLUSTER:
         pytest.skip("the bench runs on its own single-node Redis DB (make test covers it)")
     slot = int(os.environ["TEST_SLOT"])
+    cache_server = os.environ["REDIS_URL"].rsplit("/", 1)[0]  # the stack's cache Redis (tests/settings.py)
     output = tmp_path / "for-you.json"
     command = [
         sys.executable, "bench/for_you_bench.py", "--size", "small",
-        "--database", f"tiktok_bench_smoke_{slot}", "--redis-url", f"redis://127.0.0.1:56380/{9 + slot}",
+        "--database", f"tiktok_bench_smoke_{slot}", "--redis-url", f"{cache_server}/{9 + slot}",
         "--duration", "1", "--concurrency", "4", "--cohort-sample", "5", "--output", str(output),
     ]  # fmt: skip
     completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=420)
