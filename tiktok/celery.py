@@ -19,6 +19,7 @@ import logging
 import logging.config
 import os
 
+import redis
 from celery import Celery, bootsteps, signals
 from kombu.transport import redis as kombu_redis
 
@@ -81,8 +82,8 @@ def _restore_unacked_unless_disconnected(restore):
     def restore_unacked(self, client=None):
         try:
             return restore(self, client)
-        except AttributeError:
-            if self.channel.connection.client is not None:
+        except (AttributeError, redis.exceptions.ConnectionError):
+            if self.channel.connection is not None and self.channel.connection.client is not None:
                 raise
             logger.warning("broker connection gone: %d unacked message(s) left to the sweep", len(self._delivered))
             return None
@@ -91,6 +92,26 @@ def _restore_unacked_unless_disconnected(restore):
 
 
 kombu_redis.QoS.restore_unacked = _restore_unacked_unless_disconnected(kombu_redis.QoS.restore_unacked)
+
+
+def _closed_channel_is_a_connection_error(connparams):
+    """kombu 5.7, seen in ``make chaos``: a task that ended just before the durable Redis
+    master died is acknowledged (``acks_late``) on its old channel after the consumer has
+    reconnected through Sentinel. That channel's connection is gone, so building a client
+    for the ack raised ``AttributeError``; Celery took it for a bug and the worker exited
+    ("Unrecoverable error"). As a connection error, the failed ack is logged and the worker
+    goes on: the message stays in the unacked hash and the visibility-timeout sweep delivers
+    it again (tasks are idempotent)."""
+
+    def _connparams(self, asynchronous=False):
+        if self.connection is None or self.connection.client is None:
+            raise redis.exceptions.ConnectionError("the channel's broker connection is closed")
+        return connparams(self, asynchronous=asynchronous)
+
+    return _connparams
+
+
+kombu_redis.Channel._connparams = _closed_channel_is_a_connection_error(kombu_redis.Channel._connparams)
 
 
 class OutboxRelay(bootsteps.StartStopStep):
