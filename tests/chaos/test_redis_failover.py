@@ -250,6 +250,18 @@ def replicated() -> str | None:
     return master if "state=online" in info else None
 
 
+def topology() -> dict:
+    """What Sentinel and each durable Redis say about replication (for a failure message)."""
+    seen = {"sentinel_master": ha("redis-master")}
+    for port in STACK_REDIS_HA_PORTS:
+        info = subprocess.run(["redis-cli", "-p", port, "info", "replication"], capture_output=True, text=True)
+        seen[port] = " ".join(line for line in info.stdout.split() if line.split(":")[0] in ROLE_FIELDS)
+    return seen
+
+
+ROLE_FIELDS = {"role", "connected_slaves", "slave0", "master_port", "master_link_status"}
+
+
 def redis_cli(port: str, *args: str) -> str:
     return subprocess.run(
         ["redis-cli", "-p", port, *args], capture_output=True, text=True, timeout=10, check=True
@@ -314,7 +326,10 @@ def test_a_task_relayed_while_the_replica_lags_survives_the_masters_death(databa
         message="Sentinel to promote the replica",
     )
     ha("start", f"redis-{master}")  # a supervisor restarts it: it rejoins as a replica
-    wait_until(lambda: replicated() == replica, timeout=90, interval=0.5, message="the old master to rejoin")
+    try:
+        wait_until(lambda: replicated() == replica, timeout=90, interval=0.5, message="the old master to rejoin")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: {topology()}") from exc
     manage_shell(env, "from tiktok import outbox\nwhile outbox.drain(): pass\nassert outbox.pending_count() == 0")
     log = open(ARTIFACTS / "chaos-redis-window-worker.log", "ab")  # noqa: SIM115 - closed below
     worker = subprocess.Popen(
