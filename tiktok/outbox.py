@@ -70,16 +70,19 @@ RELAY_CHANNEL = "outbox_relay"
 STOP_CHECK_SECONDS = 0.5  # how soon a waiting relay notices ``stop()``
 _TABLE = OutboxMessage._meta.db_table
 
-# Claim the oldest committed rows no other relay holds that were never sent, or were sent
-# longer ago than the resend delay and not given up on (``%(resend)s`` seconds, ``%(max)s``
-# sends), with the primary's WAL position: the rows' commits are before it, so a task told
-# to read at least that far (its ``db_min_lsn`` header) sees what the write that recorded
-# it wrote.
+# Claim, with rows no other relay holds: the oldest never sent, and the longest-sent ones
+# due again (sent more than ``%(resend)s`` seconds ago, fewer than ``%(max)s`` times). Each
+# side has a partial index, so a claim costs the same however many sent rows wait for
+# their task (a backlog in the broker). With the primary's WAL position: the rows' commits
+# are before it, so a task told to read at least that far (its ``db_min_lsn`` header)
+# sees what the write that recorded it wrote.
 _CLAIM_SQL = (
-    f"WITH claimed AS (UPDATE {_TABLE} SET sent_at = now(), sends = sends + 1 WHERE id IN "  # noqa: S608 - the model's table
-    f"(SELECT id FROM {_TABLE} WHERE sent_at IS NULL "
-    "OR (sent_at < now() - make_interval(secs => %(resend)s) AND sends < %(max)s) "
-    "ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+    f"WITH unsent AS (SELECT id FROM {_TABLE} WHERE sent_at IS NULL "  # noqa: S608 - the model's table
+    "ORDER BY id LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
+    f"due AS (SELECT id FROM {_TABLE} WHERE sent_at < now() - make_interval(secs => %(resend)s) "
+    "AND sends < %(max)s ORDER BY sent_at LIMIT %(limit)s FOR UPDATE SKIP LOCKED), "
+    f"claimed AS (UPDATE {_TABLE} SET sent_at = now(), sends = sends + 1 "
+    "WHERE id IN (SELECT id FROM unsent UNION ALL SELECT id FROM due) "
     "RETURNING id, task_name, args, kwargs, created_at, request_id, sends) "
     "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, "
     "request_id, sends FROM claimed ORDER BY id"
@@ -407,7 +410,7 @@ class Relay:
         while not self._stopping.is_set():
             connections[db_router.PRIMARY].close_if_unusable_or_obsolete()
             try:
-                while relay_batch(limit=self.batch_size, broker=broker) == self.batch_size:
+                while relay_batch(limit=self.batch_size, broker=broker) >= self.batch_size:
                     pass
             except PublishFailed:
                 self._stopping.wait(self.wait_seconds)
