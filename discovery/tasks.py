@@ -12,7 +12,7 @@ from django.utils import timezone
 from discovery import for_you, pools, store, training
 from feed import selectors
 from feed.store import REDIS_ERRORS
-from tiktok.outbox import enqueue
+from tiktok.outbox import enqueue, enqueue_spread
 
 RETRY = {"autoretry_for": REDIS_ERRORS, "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
 
@@ -41,9 +41,7 @@ def refresh_active_for_you() -> int:
     since = timezone.now() - timedelta(hours=settings.FEED_ACTIVE_REFRESH_HOURS)
     user_ids = selectors.recently_active_user_ids(since=since)
     spread = max(int(settings.FEED_REFRESH_INTERVAL_SECONDS) - 60, 1)
-    for index, user_id in enumerate(user_ids):
-        enqueue("discovery.tasks.rebuild_for_you", user_id, countdown=(index * spread) // max(len(user_ids), 1))
-    return len(user_ids)
+    return enqueue_spread("discovery.tasks.rebuild_for_you", user_ids, seconds=spread)
 
 
 @shared_task(name="discovery.tasks.recompute_co_engagement", **RETRY)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from feed import selectors, services, store
-from tiktok.outbox import enqueue, enqueue_on_commit
+from tiktok.outbox import enqueue_on_commit, enqueue_spread
 from videos import hashtags
 
 RETRY = {"autoretry_for": store.REDIS_ERRORS, "retry_backoff": True, "retry_jitter": True, "max_retries": 5}
@@ -80,9 +80,7 @@ def refresh_active_feeds() -> int:
     since = timezone.now() - timedelta(hours=settings.FEED_ACTIVE_REFRESH_HOURS)
     user_ids = selectors.recently_active_user_ids(since=since)
     spread = max(int(settings.FEED_REFRESH_INTERVAL_SECONDS) - 60, 1)
-    for index, user_id in enumerate(user_ids):
-        enqueue("feed.tasks.rebuild_feed", user_id, countdown=(index * spread) // max(len(user_ids), 1))
-    return len(user_ids)
+    return enqueue_spread("feed.tasks.rebuild_feed", user_ids, seconds=spread)
 
 
 @shared_task(name="feed.tasks.recompute_trending", **RETRY)

@@ -87,8 +87,7 @@ _CLAIM_SQL = (
     "SELECT id, task_name, args, kwargs, created_at, (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::bigint, "
     "request_id, sends FROM claimed ORDER BY id"
 )
-# The header that carries a message's outbox row ids to the worker (``done``).
-IDS_HEADER = "outbox_ids"
+IDS_HEADER = "outbox_ids"  # carries a message's outbox row ids to the worker (``done``)
 
 
 class PublishFailed(Exception):
@@ -176,6 +175,13 @@ def publish_on_commit(recorded: str | None) -> None:
 def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
     """Publish a task now (raises if the broker is down: the caller decides what that means)."""
     _task(task_name).apply_async(args=list(args), countdown=countdown)
+
+
+def enqueue_spread(task_name: str, user_ids: Sequence[int], *, seconds: float) -> int:
+    """``task_name(user_id)`` for each user, starts spread evenly over ``seconds`` (periodic refreshes)."""
+    for index, user_id in enumerate(user_ids):
+        enqueue(task_name, user_id, countdown=(index * seconds) // max(len(user_ids), 1))
+    return len(user_ids)
 
 
 def _app():

@@ -92,6 +92,15 @@ def _max_seconds() -> float:
     return settings.VIDEO_MAX_DURATION_SECONDS + DURATION_TOLERANCE_SECONDS
 
 
+def _video_filter(plan: RenditionPlan, probe_result: ProbeResult) -> str:
+    """A rung's ``-vf``: scaled to the rung, frame rate capped, 8-bit 4:2:0 (both codecs)."""
+    filters = [f"scale={plan.width}:{plan.height}"]
+    if probe_result.frame_rate > OUTPUT_MAX_FRAME_RATE:
+        filters.append(f"fps={OUTPUT_MAX_FRAME_RATE}")
+    filters.append("format=yuv420p")
+    return ",".join(filters)
+
+
 def _input_options(*, read_seconds: float | None = None) -> list[str]:
     """Options before ``-i`` for every ffmpeg run on an upload.
 
@@ -292,13 +301,9 @@ def transcode_hls(source: Path, directory: Path, *, plan: RenditionPlan, probe_r
     """
     directory.mkdir(parents=True, exist_ok=True)
     playlist = directory / "index.m3u8"
-    filters = [f"scale={plan.width}:{plan.height}"]
-    if probe_result.frame_rate > OUTPUT_MAX_FRAME_RATE:
-        filters.append(f"fps={OUTPUT_MAX_FRAME_RATE}")
-    filters.append("format=yuv420p")
     command = [
         "ffmpeg", "-nostdin", "-v", "error", "-y", *_input_options(read_seconds=_max_seconds()), "-i", str(source),
-        "-map", "0:v:0", "-map", "0:a:0?", "-vf", ",".join(filters),
+        "-map", "0:v:0", "-map", "0:a:0?", "-vf", _video_filter(plan, probe_result),
         "-c:v", "libx264", "-preset", "veryfast", "-profile:v", "main", "-level", "3.1", "-crf", "23",
         "-maxrate", str(plan.max_bitrate), "-bufsize", str(plan.max_bitrate * 2),
         "-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})", "-sc_threshold", "0",
@@ -335,13 +340,9 @@ def transcode_hls_av1(
     directory.mkdir(parents=True, exist_ok=True)
     playlist = directory / "index.m3u8"
     rate = min(probe_result.frame_rate, OUTPUT_MAX_FRAME_RATE) or OUTPUT_MAX_FRAME_RATE
-    filters = [f"scale={plan.width}:{plan.height}"]
-    if probe_result.frame_rate > OUTPUT_MAX_FRAME_RATE:
-        filters.append(f"fps={OUTPUT_MAX_FRAME_RATE}")
-    filters.append("format=yuv420p")
     command = [
         "ffmpeg", "-nostdin", "-v", "error", "-y", *_input_options(read_seconds=_max_seconds()), "-i", str(source),
-        "-map", "0:v:0", "-map", "0:a:0?", "-vf", ",".join(filters),
+        "-map", "0:v:0", "-map", "0:a:0?", "-vf", _video_filter(plan, probe_result),
         "-c:v", "libsvtav1", "-preset", str(preset), "-crf", str(crf),
         "-maxrate", str(max_bitrate), "-bufsize", str(max_bitrate * 2),
         "-g", str(max(1, round(rate * SEGMENT_SECONDS))), "-svtav1-params", "scd=0:lp=2",

@@ -14,6 +14,7 @@ from api import cards
 from api.paging import PAGE_PARAMETERS, page_arguments
 from api.serializers.activity import ActivityVideoPageOutput
 from api.serializers.fields import StrictCharField
+from api.serializers.uploads import upload_body
 from api.serializers.users import (
     AvatarCreateOutput,
     AvatarStateOutput,
@@ -86,15 +87,7 @@ class AvatarUploadApi(APIView):
         data = self.AvatarCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         upload = avatars.avatar_create_upload(user=request.user, **data.validated_data)
-        body = {
-            "upload": {
-                "method": upload.method,
-                "url": upload.url,
-                "headers": upload.headers,
-                "expires_at": upload.expires_at.isoformat(),
-            }
-        }
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response({"upload": upload_body(upload)}, status=status.HTTP_201_CREATED)
 
 
 class AvatarCompleteApi(APIView):

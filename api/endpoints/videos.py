@@ -28,6 +28,7 @@ from api.serializers.activity import (
     ViewRecordOutput,
 )
 from api.serializers.moderation import ReportCreateInput, ReportOutput, report_response
+from api.serializers.uploads import upload_body
 from api.serializers.videos import VideoCardOutput, VideoCreateOutput
 from feed import services as feed_services
 from moderation import services as moderation_services
@@ -66,12 +67,7 @@ class VideoCreateApi(APIView):
         body = {
             "id": str(video.id),
             "status": video.status,
-            "upload": {
-                "method": upload.method,
-                "url": upload.url,
-                "headers": upload.headers,
-                "expires_at": upload.expires_at.isoformat(),
-            },
+            "upload": upload_body(upload),
         }
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -4,6 +4,7 @@ signed-in user, tokens and avatar uploads."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.serializers.uploads import UploadOutput
 from tiktok.media_storage import file_url
 
 
@@ -65,11 +66,8 @@ class TokenOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
 
 
-class AvatarUploadOutput(serializers.Serializer):
-    method = serializers.CharField()
-    url = serializers.URLField()
-    headers = serializers.DictField(child=serializers.CharField(), help_text="Send these headers with the PUT.")
-    expires_at = serializers.DateTimeField()
+class AvatarUploadOutput(UploadOutput):
+    pass
 
 
 class AvatarCreateOutput(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from api.serializers.uploads import UploadOutput
 from api.serializers.users import CreatorOutput
 
 
@@ -42,11 +43,8 @@ class VideoCardPageOutput(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
-class VideoUploadOutput(serializers.Serializer):
-    method = serializers.CharField()
-    url = serializers.URLField()
-    headers = serializers.DictField(child=serializers.CharField(), help_text="Send these headers with the PUT.")
-    expires_at = serializers.DateTimeField()
+class VideoUploadOutput(UploadOutput):
+    pass
 
 
 class VideoCreateOutput(serializers.Serializer):
