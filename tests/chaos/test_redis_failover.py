@@ -44,7 +44,10 @@ STACK_REDIS_HA_PORTS = os.environ.get("STACK_REDIS_HA_PORTS", "61383 61384").spl
 
 
 def _sentinel_env() -> dict[str, str]:
-    env = ha_env(DATABASE, NOTIFICATION_MAX_PER_RECIPIENT="100000")
+    # A message the dying master had handed over but not replicated as unacknowledged is
+    # gone from the promoted one; its outbox row is sent again once it is this old (in
+    # production, after the visibility timeout), within the test's wait for every task.
+    env = ha_env(DATABASE, NOTIFICATION_MAX_PER_RECIPIENT="100000", OUTBOX_RESEND_AFTER_SECONDS="30")
     assert env.get("REDIS_SENTINELS"), "bin/stack env did not select Sentinel"
     return env
 
